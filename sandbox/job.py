@@ -1,0 +1,207 @@
+"""What a sandbox job is, the limits it runs under, and what comes back.
+
+A job is data: a host source tree mounted read-only, files overlaid on it as
+data, a command, and limits. A result is data too: running an untrusted
+candidate never raises, it returns a `Result` whose `outcome` says how it ended.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import LimitError
+
+# Paths inside every sandbox, whatever the backend.
+SRC = "/sandbox/src"  # the source tree, read-only
+WORK = "/sandbox/work"  # writable scratch (tmpfs), the job's working directory
+JOB = "/sandbox/job"  # the job file, read-only
+LIB = "/sandbox/lib"  # the runners package `nmrunners`, read-only
+RESULT = "/tmp/nm-result.json"  # where a runner writes its machine-readable result
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+def parse_size(value: str | int, field: str = "size") -> int:
+    """Read a byte size such as ``512m``, ``1g``, ``64KiB`` or an integer of bytes."""
+    if isinstance(value, bool):
+        raise LimitError(field, value, "a size such as '512m' or a number of bytes")
+    if isinstance(value, int):
+        if value <= 0:
+            raise LimitError(field, value, "a positive size")
+        return value
+    match = _SIZE.match(str(value))
+    if not match:
+        raise LimitError(field, value, "a size such as '512m', '1g' or '64k'")
+    number = float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
+    if number < 1:
+        raise LimitError(field, value, "a positive size")
+    return int(number)
+
+
+def parse_duration(value: str | float, field: str = "duration") -> float:
+    """Read a duration such as ``60s``, ``1.5m``, ``250ms`` or a number of seconds."""
+    if isinstance(value, bool):
+        raise LimitError(field, value, "a duration such as '60s' or a number of seconds")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise LimitError(field, value, "a duration such as '60s', '250ms' or '2m'")
+        unit = match.group(2).lower() if match.group(2) else None
+        seconds = float(match.group(1)) * _DURATION_UNITS[unit]
+    if seconds <= 0:
+        raise LimitError(field, value, "a positive duration")
+    return seconds
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one job (or of one candidate in a batch)."""
+
+    memory: int = 512 * 1024**2
+    """Bytes of memory, swap included (swap equals memory, so none is usable)."""
+    cpus: float = 1.0
+    """CPU quota in cores."""
+    pids: int = 128
+    """Most processes and threads alive at once."""
+    timeout: float = 60.0
+    """Wall-clock seconds before the job is killed."""
+    output: int = 64 * 1024
+    """Bytes kept of stdout and of stderr each; the rest is counted and dropped."""
+    result: int = 8 * 1024**2
+    """Bytes a runner's result file may have before it is refused."""
+    tmpfs: int = 256 * 1024**2
+    """Bytes of each scratch filesystem (the work dir and /tmp)."""
+
+    def __post_init__(self) -> None:
+        for name in ("memory", "pids", "output", "result", "tmpfs"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value <= 0:
+                raise LimitError(name, value, "a positive integer")
+        if not self.cpus > 0:
+            raise LimitError("cpus", self.cpus, "a positive number of cores")
+        if not self.timeout > 0:
+            raise LimitError("timeout", self.timeout, "a positive number of seconds")
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> Limits:
+        """Build limits from user-facing values (``{"memory": "512m", "timeout": "60s"}``)."""
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise LimitError(unknown[0], raw[unknown[0]], f"one of {sorted(known)}")
+        values: dict[str, Any] = {}
+        for name, value in raw.items():
+            if name == "timeout":
+                values[name] = parse_duration(value, name)
+            elif name == "cpus":
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise LimitError(name, value, "a number of cores such as 1.0")
+                values[name] = float(value)
+            elif name == "pids":
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise LimitError(name, value, "a whole number of processes")
+                values[name] = value
+            else:
+                values[name] = parse_size(value, name)
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One command to run on one source tree inside a sandbox."""
+
+    tree: Path
+    """Host directory mounted read-only at `SRC`."""
+    command: Sequence[str]
+    """Argument vector run inside, in `WORK`. ``{python}`` is replaced by the sandbox's Python."""
+    overlays: Mapping[str, str] = field(default_factory=dict)
+    """Relative path -> file content that replaces the tree's file. Given to the
+    runner as data in the job file, never written over the tree."""
+    limits: Limits = field(default_factory=Limits)
+    env: Mapping[str, str] = field(default_factory=dict)
+    """Extra environment variables for the command."""
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    """Runner-specific data (test arguments, a batch of candidates), put in the job file."""
+    name: str = "job"
+    """A short label, shown in `docker ps` and in container labels."""
+
+
+class Outcome(enum.StrEnum):
+    """How a job ended."""
+
+    OK = "ok"  # exited 0
+    FAILED = "failed"  # exited non-zero, or its runner reported a failure
+    TIMEOUT = "timeout"  # ran past its wall-clock limit and was killed
+    OOM = "oom"  # killed by the out-of-memory killer of its memory limit
+    KILLED = "killed"  # ended by a signal that was not ours
+    ERROR = "error"  # the sandbox itself failed: the candidate never ran properly
+
+
+@dataclass(frozen=True)
+class Output:
+    """A captured stream, cut at the output limit."""
+
+    text: str = ""
+    total_bytes: int = 0
+    """Bytes the stream really carried; more than `len(text)` when truncated."""
+    truncated: bool = False
+
+    def __str__(self) -> str:
+        if not self.truncated:
+            return self.text
+        return f"{self.text}\n[... truncated: {self.total_bytes} bytes in all]"
+
+
+@dataclass(frozen=True)
+class Result:
+    """What came back from one job."""
+
+    outcome: Outcome
+    exit_code: int | None
+    """The command's exit status; None when it never exited by itself."""
+    wall_time: float
+    """Seconds from start to end of the command."""
+    stdout: Output = field(default_factory=Output)
+    stderr: Output = field(default_factory=Output)
+    peak_memory: int | None = None
+    """Peak resident bytes of the command and its children, where measurable."""
+    result: Any = None
+    """The runner's result file, parsed from JSON; None if it wrote none."""
+    signal: int | None = None
+    """The signal that ended the command, if one did."""
+    limits_hit: tuple[str, ...] = ()
+    """Limits that were reached: 'timeout', 'memory', 'pids', 'output', 'result'."""
+    detail: str = ""
+    """Why, in words, when the outcome is not `ok`."""
+
+    @property
+    def ok(self) -> bool:
+        """True when the command exited 0."""
+        return self.outcome is Outcome.OK
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data, for JSON output and the state database."""
+        return {
+            "outcome": self.outcome.value,
+            "exit_code": self.exit_code,
+            "signal": self.signal,
+            "wall_time": round(self.wall_time, 4),
+            "peak_memory": self.peak_memory,
+            "limits_hit": list(self.limits_hit),
+            "detail": self.detail,
+            "stdout": {"text": self.stdout.text, "total_bytes": self.stdout.total_bytes,
+                       "truncated": self.stdout.truncated},
+            "stderr": {"text": self.stderr.text, "total_bytes": self.stderr.total_bytes,
+                       "truncated": self.stderr.truncated},
+            "result": self.result,
+        }

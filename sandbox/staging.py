@@ -1,0 +1,50 @@
+"""The per-job directory on the host that holds the job file.
+
+It lives under the state directory, not /tmp, because the Docker daemon
+resolves bind-mount sources in its own mount namespace (a service with
+PrivateTmp= would hand it a /tmp it cannot see).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .job import LIB, RESULT, WORK, Job
+
+
+def job_document(job: Job, python: str) -> dict[str, Any]:
+    """The job file the launcher reads, with ``{python}`` filled in."""
+    return {
+        "command": [python if arg == "{python}" else arg for arg in job.command],
+        "env": {"PYTHONPATH": LIB, "PYTHONDONTWRITEBYTECODE": "1", "HOME": WORK,
+                "TMPDIR": "/tmp", "LANG": "C.UTF-8", **job.env},
+        "cwd": WORK,
+        "timeout": job.limits.timeout,
+        "output_limit": job.limits.output,
+        "result_limit": job.limits.result,
+        "result_path": RESULT,
+        "overlays": dict(job.overlays),
+        "payload": dict(job.payload),
+    }
+
+
+@contextlib.contextmanager
+def staged(job: Job, python: str, root: Path) -> Iterator[Path]:
+    """A fresh directory holding ``job.json``, readable by the sandbox user, removed after."""
+    root.mkdir(parents=True, exist_ok=True)
+    directory = Path(tempfile.mkdtemp(prefix="job-", dir=root))
+    try:
+        os.chmod(directory, 0o755)
+        path = directory / "job.json"
+        path.write_text(json.dumps(job_document(job, python)))
+        os.chmod(path, 0o644)
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
