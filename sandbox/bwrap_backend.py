@@ -23,7 +23,7 @@ from .errors import NoBubblewrap
 from .job import JOB, LIB, SRC, WORK, Job, Result
 from .report import classify, parse_report
 from .runtime import Runtime, current_runtime
-from .staging import staged
+from .staging import staged, sweep
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +31,10 @@ RUNNERS = Path(__file__).parent / "runners"
 GRACE = 15.0
 SANDBOX_UID = 65534
 SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
-WARNING = ("bubblewrap sandbox in use: isolation is WEAKER than Docker (no cgroup memory or CPU "
-           "limits, address-space rlimit only); see docs/sandbox.md")
+WARNING = (
+    "bubblewrap sandbox in use: isolation is WEAKER than Docker (no cgroup memory or CPU "
+    "limits, address-space rlimit only); see docs/sandbox.md"
+)
 
 
 class BwrapBackend:
@@ -46,21 +48,45 @@ class BwrapBackend:
             raise NoBubblewrap("bubblewrap is not installed: `apt-get install bubblewrap`")
         self.runtime = runtime or current_runtime()
         self.stage_root = Path(state_dir) / "run" / "jobs"
-        probe = subprocess.run([self.bwrap, *self._base_args(), "--", "/bin/true"],
-                               capture_output=True, text=True, check=False)
+        sweep(self.stage_root)
+        probe = subprocess.run(
+            [self.bwrap, *self._base_args(), "--", "/bin/true"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if probe.returncode != 0:
             raise NoBubblewrap(f"bwrap cannot create its namespaces here: {probe.stderr.strip()}")
         log.warning(WARNING)
 
     def describe(self) -> dict[str, Any]:
         """What `nmctl sandbox check` shows."""
-        return {"backend": self.name, "bwrap": self.bwrap, "python": self.runtime.python,
-                "mounts": list(self.runtime.mounts), "warning": WARNING}
+        return {
+            "backend": self.name,
+            "bwrap": self.bwrap,
+            "python": self.runtime.python,
+            "mounts": list(self.runtime.mounts),
+            "warning": WARNING,
+        }
 
     def _base_args(self) -> list[str]:
-        args = ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-                "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox",
-                "--proc", "/proc", "--dev", "/dev"]
+        args = [
+            "--unshare-all",
+            "--die-with-parent",
+            "--new-session",
+            "--cap-drop",
+            "ALL",
+            "--uid",
+            str(SANDBOX_UID),
+            "--gid",
+            str(SANDBOX_UID),
+            "--hostname",
+            "sandbox",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+        ]
         for path in SYSTEM_DIRS:
             if os.path.islink(path):
                 args += ["--symlink", os.readlink(path), path]
@@ -74,15 +100,44 @@ class BwrapBackend:
         for mount in self.runtime.mounts:
             args += ["--ro-bind", mount, mount]
         args += [
-            "--ro-bind", str(Path(job.tree).resolve()), SRC,
-            "--ro-bind", str(stage), JOB,
-            "--ro-bind", str(RUNNERS.resolve()), f"{LIB}/nmrunners",
-            "--perms", "1777", "--size", str(limits.tmpfs), "--tmpfs", "/tmp",
-            "--perms", "0755", "--size", str(limits.tmpfs), "--tmpfs", WORK,
-            "--chdir", WORK, "--clearenv",
-            "--setenv", "PYTHONPATH", LIB, "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
-            "--setenv", "PATH", "/usr/bin:/bin",
-            "--", self.runtime.python, "-m", "nmrunners.launch", f"{JOB}/job.json",
+            "--ro-bind",
+            str(Path(job.tree).resolve()),
+            SRC,
+            "--ro-bind",
+            str(stage),
+            JOB,
+            "--ro-bind",
+            str(RUNNERS.resolve()),
+            f"{LIB}/nmrunners",
+            "--perms",
+            "1777",
+            "--size",
+            str(limits.tmpfs),
+            "--tmpfs",
+            "/tmp",
+            "--perms",
+            "0755",
+            "--size",
+            str(limits.tmpfs),
+            "--tmpfs",
+            WORK,
+            "--chdir",
+            WORK,
+            "--clearenv",
+            "--setenv",
+            "PYTHONPATH",
+            LIB,
+            "--setenv",
+            "PYTHONDONTWRITEBYTECODE",
+            "1",
+            "--setenv",
+            "PATH",
+            "/usr/bin:/bin",
+            "--",
+            self.runtime.python,
+            "-m",
+            "nmrunners.launch",
+            f"{JOB}/job.json",
         ]
         return args
 
@@ -102,9 +157,14 @@ class BwrapBackend:
             started = time.monotonic()
             killed_for_time = False
             try:
-                proc = subprocess.Popen(self._command(job, stage), stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        preexec_fn=limit_resources, start_new_session=True)
+                proc = subprocess.Popen(
+                    self._command(job, stage),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    preexec_fn=limit_resources,
+                    start_new_session=True,
+                )
             except OSError as exc:
                 return classify(None, wall_time=0.0, launcher_error=f"cannot start bwrap: {exc}")
             try:
@@ -113,6 +173,9 @@ class BwrapBackend:
                 killed_for_time = True
                 os.killpg(proc.pid, 9)
                 stdout, stderr = proc.communicate()
-            return classify(parse_report(stdout), wall_time=time.monotonic() - started,
-                            killed_for_time=killed_for_time,
-                            launcher_error=stderr.decode("utf-8", "replace"))
+            return classify(
+                parse_report(stdout),
+                wall_time=time.monotonic() - started,
+                killed_for_time=killed_for_time,
+                launcher_error=stderr.decode("utf-8", "replace"),
+            )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -18,7 +19,7 @@ from . import reaper
 from .errors import DockerPermissionDenied, NoDockerDaemon
 from .job import JOB, LIB, SRC, WORK, Job, Result
 from .report import classify, parse_report
-from .staging import staged
+from .staging import staged, sweep
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +31,13 @@ the launcher kills the command at the timeout, this catches a stuck launcher."""
 
 def connect(base_url: str | None = None, timeout: float = 30.0) -> docker.DockerClient:
     """A client that answers, or an error saying why not (no daemon, no permission)."""
-    socket = (base_url or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock")
+    socket = base_url or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
     try:
-        client = (docker.DockerClient(base_url=base_url, timeout=timeout) if base_url
-                  else docker.from_env(timeout=timeout))
+        client = (
+            docker.DockerClient(base_url=base_url, timeout=timeout)
+            if base_url
+            else docker.from_env(timeout=timeout)
+        )
         client.ping()
         return client
     except docker.errors.DockerException as exc:
@@ -61,6 +65,7 @@ class DockerBackend:
         self.stage_root = Path(state_dir) / "run" / "jobs"
         if reap:
             reaper.reap(self.client)
+            sweep(self.stage_root)
 
     def describe(self) -> dict[str, Any]:
         """What `nmctl sandbox check` shows."""
@@ -83,10 +88,8 @@ class DockerBackend:
             try:
                 return self._start_and_wait(container, job)
             finally:
-                try:
+                with contextlib.suppress(docker.errors.NotFound):
                     container.remove(force=True)
-                except docker.errors.NotFound:
-                    pass
 
     def _start_and_wait(self, container: Any, job: Job) -> Result:
         started = time.monotonic()
@@ -143,11 +146,14 @@ class DockerBackend:
             "pids_limit": limits.pids,
             "cap_drop": ["ALL"],
             "security_opt": ["no-new-privileges"],
-            "ulimits": [Ulimit(name="core", soft=0, hard=0),
-                        Ulimit(name="nofile", soft=1024, hard=1024)],
+            "ulimits": [
+                Ulimit(name="core", soft=0, hard=0),
+                Ulimit(name="nofile", soft=1024, hard=1024),
+            ],
             "labels": reaper.labels(job.name),
-            "log_config": LogConfig(type="json-file",
-                                    config={"max-size": str(log_bytes), "max-file": "1"}),
+            "log_config": LogConfig(
+                type="json-file", config={"max-size": str(log_bytes), "max-file": "1"}
+            ),
             "hostname": "sandbox",
             "stop_signal": "SIGKILL",
             "detach": True,

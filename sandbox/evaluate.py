@@ -62,9 +62,15 @@ class TestRun:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data."""
-        return {"valid": self.valid, "reason": self.reason, "score": self.score,
-                "collected": self.collected, "passed": self.passed, "tests": dict(self.tests),
-                "sandbox": self.result.to_dict()}
+        return {
+            "valid": self.valid,
+            "reason": self.reason,
+            "score": self.score,
+            "collected": self.collected,
+            "passed": self.passed,
+            "tests": dict(self.tests),
+            "sandbox": self.result.to_dict(),
+        }
 
 
 def judge(result: Result, min_collected: int = 0) -> TestRun:
@@ -103,14 +109,27 @@ def pytest_job(
     """A job that runs the tree's tests once, with `overlays` in place."""
     overlays = dict(overlays or {})
     check_overlay_paths(overlays)
-    return Job(tree=tree, command=["{python}", "-m", "nmrunners.pytest_run", "/sandbox/job/job.json"],
-               overlays=overlays, limits=limits or Limits(), env=PYTEST_ENV,
-               payload=_payload(args), name=name)
+    return Job(
+        tree=tree,
+        command=["{python}", "-m", "nmrunners.pytest_run", "/sandbox/job/job.json"],
+        overlays=overlays,
+        limits=limits or Limits(),
+        env=PYTEST_ENV,
+        payload=_payload(args),
+        name=name,
+    )
 
 
-def run_tests(backend: Backend, tree: Path, args: Sequence[str] = (), *,
-              overlays: Mapping[str, str] | None = None, limits: Limits | None = None,
-              min_collected: int = 0, name: str = "pytest") -> TestRun:
+def run_tests(
+    backend: Backend,
+    tree: Path,
+    args: Sequence[str] = (),
+    *,
+    overlays: Mapping[str, str] | None = None,
+    limits: Limits | None = None,
+    min_collected: int = 0,
+    name: str = "pytest",
+) -> TestRun:
     """Run the tests once in a fresh sandbox."""
     return judge(backend.run(pytest_job(tree, args, overlays, limits, name)), min_collected)
 
@@ -145,8 +164,14 @@ def batch_job(
         timeout=BATCH_STARTUP + limits.timeout * max(1, len(candidates)),
         result=limits.result * max(1, len(candidates)) + 1024**2,
     )
-    return Job(tree=tree, command=["{python}", "-m", "nmrunners.batch", "/sandbox/job/job.json"],
-               limits=whole, env=PYTEST_ENV, payload=payload, name=name)
+    return Job(
+        tree=tree,
+        command=["{python}", "-m", "nmrunners.batch", "/sandbox/job/job.json"],
+        limits=whole,
+        env=PYTEST_ENV,
+        payload=payload,
+        name=name,
+    )
 
 
 def split_batch(result: Result, candidates: Sequence[Candidate]) -> list[Result]:
@@ -157,18 +182,33 @@ def split_batch(result: Result, candidates: Sequence[Candidate]) -> list[Result]
     for candidate in candidates:
         report = reports.get(candidate.id)
         if report is None:
-            results.append(Result(Outcome.ERROR, None, 0.0, detail=(
-                f"the batch ended before this candidate finished ({result.outcome.value}: "
-                f"{result.detail or 'no report'})")))
+            results.append(
+                Result(
+                    Outcome.ERROR,
+                    None,
+                    0.0,
+                    detail=(
+                        f"the batch ended before this candidate finished ({result.outcome.value}: "
+                        f"{result.detail or 'no report'})"
+                    ),
+                )
+            )
         else:
             results.append(classify(report, wall_time=report.get("wall_time", 0.0)))
     return results
 
 
-def run_batch(backend: Backend, tree: Path, candidates: Sequence[Candidate],
-              args: Sequence[str] = (), *, limits: Limits | None = None,
-              min_collected: int = 0, preload: Sequence[str] = (),
-              name: str = "batch") -> list[TestRun]:
+def run_batch(
+    backend: Backend,
+    tree: Path,
+    candidates: Sequence[Candidate],
+    args: Sequence[str] = (),
+    *,
+    limits: Limits | None = None,
+    min_collected: int = 0,
+    preload: Sequence[str] = (),
+    name: str = "batch",
+) -> list[TestRun]:
     """Run every candidate's tests in one sandbox; one judged run per candidate."""
     if not candidates:
         return []

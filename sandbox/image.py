@@ -34,7 +34,10 @@ DOCKERFILE_TAG = f"{REPOSITORY}:latest"
 SANDBOX_UID = 65534
 LABEL = "neuromutant"
 
-_PASSWD = "root:x:0:0:root:/nonexistent:/nonexistent\nnobody:x:65534:65534:nobody:/nonexistent:/nonexistent\n"
+_PASSWD = (
+    "root:x:0:0:root:/nonexistent:/nonexistent\n"
+    "nobody:x:65534:65534:nobody:/nonexistent:/nonexistent\n"
+)
 _GROUP = "root:x:0:\nnogroup:x:65534:\n"
 _LDD_PATH = re.compile(r"(?:=>\s*)?(/\S+)\s+\(0x")
 

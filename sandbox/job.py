@@ -199,9 +199,15 @@ class Result:
             "peak_memory": self.peak_memory,
             "limits_hit": list(self.limits_hit),
             "detail": self.detail,
-            "stdout": {"text": self.stdout.text, "total_bytes": self.stdout.total_bytes,
-                       "truncated": self.stdout.truncated},
-            "stderr": {"text": self.stderr.text, "total_bytes": self.stderr.total_bytes,
-                       "truncated": self.stderr.truncated},
+            "stdout": {
+                "text": self.stdout.text,
+                "total_bytes": self.stdout.total_bytes,
+                "truncated": self.stdout.truncated,
+            },
+            "stderr": {
+                "text": self.stderr.text,
+                "total_bytes": self.stderr.total_bytes,
+                "truncated": self.stderr.truncated,
+            },
             "result": self.result,
         }

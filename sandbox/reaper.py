@@ -9,12 +9,11 @@ running beside the daemon, are left alone.
 from __future__ import annotations
 
 import logging
-import os
-import socket
-from pathlib import Path
 
 import docker
 import docker.errors
+
+from . import owner
 
 log = logging.getLogger(__name__)
 
@@ -23,42 +22,16 @@ OWNER_LABEL = "neuromutant.owner"
 JOB_LABEL = "neuromutant.job"
 
 
-def _start_time(pid: int) -> str | None:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat[stat.rindex(")") + 2 :].split()[19]
-
-
-def owner_token(pid: int | None = None) -> str:
-    """``host/pid/start-time`` of a process: unique even when pids are reused."""
-    pid = os.getpid() if pid is None else pid
-    return f"{socket.gethostname()}/{pid}/{_start_time(pid)}"
-
-
-def owner_alive(token: str) -> bool:
-    """Whether the process behind `token` still runs (tokens of other hosts count as alive)."""
-    try:
-        host, pid, started = token.split("/")
-    except ValueError:
-        return False
-    if host != socket.gethostname():
-        return True
-    return _start_time(int(pid)) == started
-
-
 def labels(job_name: str) -> dict[str, str]:
     """The labels every sandbox container carries."""
-    return {PRODUCT_LABEL: "1", OWNER_LABEL: owner_token(), JOB_LABEL: job_name[:200]}
+    return {PRODUCT_LABEL: "1", OWNER_LABEL: owner.token(), JOB_LABEL: job_name[:200]}
 
 
 def reap(client: docker.DockerClient, *, everything: bool = False) -> list[str]:
     """Remove sandbox containers whose owner is dead (or all of them); returns their names."""
     removed = []
     for container in client.containers.list(all=True, filters={"label": PRODUCT_LABEL}):
-        owner = container.labels.get(OWNER_LABEL, "")
-        if not everything and owner_alive(owner):
+        if not everything and owner.alive(container.labels.get(OWNER_LABEL, "")):
             continue
         try:
             container.remove(force=True)

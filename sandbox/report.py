@@ -51,11 +51,21 @@ def classify(
     """
     if report is None or "error" in report:
         if killed_for_time:
-            return Result(Outcome.TIMEOUT, None, wall_time, limits_hit=("timeout",),
-                          detail="the sandbox ran past its deadline and was killed")
+            return Result(
+                Outcome.TIMEOUT,
+                None,
+                wall_time,
+                limits_hit=("timeout",),
+                detail="the sandbox ran past its deadline and was killed",
+            )
         if oom_killed:
-            return Result(Outcome.OOM, None, wall_time, limits_hit=("memory",),
-                          detail="the sandbox ran out of memory before it could report")
+            return Result(
+                Outcome.OOM,
+                None,
+                wall_time,
+                limits_hit=("memory",),
+                detail="the sandbox ran out of memory before it could report",
+            )
         why = (report or {}).get("error") or launcher_error.strip()[-2000:] or "no report"
         return Result(Outcome.ERROR, None, wall_time, detail=f"the sandbox failed: {why}")
 

@@ -12,10 +12,12 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from . import owner
 from .job import LIB, RESULT, WORK, Job
 
 
@@ -23,8 +25,14 @@ def job_document(job: Job, python: str) -> dict[str, Any]:
     """The job file the launcher reads, with ``{python}`` filled in."""
     return {
         "command": [python if arg == "{python}" else arg for arg in job.command],
-        "env": {"PYTHONPATH": LIB, "PYTHONDONTWRITEBYTECODE": "1", "HOME": WORK,
-                "TMPDIR": "/tmp", "LANG": "C.UTF-8", **job.env},
+        "env": {
+            "PYTHONPATH": LIB,
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "HOME": WORK,
+            "TMPDIR": "/tmp",
+            "LANG": "C.UTF-8",
+            **job.env,
+        },
         "cwd": WORK,
         "timeout": job.limits.timeout,
         "output_limit": job.limits.output,
@@ -35,6 +43,9 @@ def job_document(job: Job, python: str) -> dict[str, Any]:
     }
 
 
+OWNER_FILE = "owner"
+
+
 @contextlib.contextmanager
 def staged(job: Job, python: str, root: Path) -> Iterator[Path]:
     """A fresh directory holding ``job.json``, readable by the sandbox user, removed after."""
@@ -42,9 +53,26 @@ def staged(job: Job, python: str, root: Path) -> Iterator[Path]:
     directory = Path(tempfile.mkdtemp(prefix="job-", dir=root))
     try:
         os.chmod(directory, 0o755)
+        (directory / OWNER_FILE).write_text(owner.token())
         path = directory / "job.json"
         path.write_text(json.dumps(job_document(job, python)))
         os.chmod(path, 0o644)
         yield directory
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def sweep(root: Path) -> list[Path]:
+    """Remove job directories whose owning process is gone (it was killed mid-job)."""
+    removed = []
+    for directory in root.glob("job-*") if root.is_dir() else ():
+        try:
+            token = (directory / OWNER_FILE).read_text()
+        except OSError:  # just made by a live process, or killed before it wrote the file
+            if time.time() - directory.stat().st_mtime < 60:
+                continue
+            token = ""
+        if not owner.alive(token):
+            shutil.rmtree(directory, ignore_errors=True)
+            removed.append(directory)
+    return removed

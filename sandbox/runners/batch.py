@@ -12,6 +12,7 @@ short still returns what it finished.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -34,14 +35,14 @@ def _warm_up(preload: list[str]) -> None:
 
     get_config()  # imports every built-in plugin module
     for name in preload:
-        try:
+        # A module that fails here fails again in the child, where it counts.
+        with contextlib.suppress(Exception):
             importlib.import_module(name)
-        except Exception:  # a module that fails here fails in the child, where it counts
-            pass
 
 
-def _child(src: str, args: list[str], overlays: dict[str, str], scratch: str,
-           out_fd: int, result_fd: int) -> None:
+def _child(
+    src: str, args: list[str], overlays: dict[str, str], scratch: str, out_fd: int, result_fd: int
+) -> None:
     """Runs in the forked child; never returns."""
     status = 3
     try:
@@ -59,7 +60,7 @@ def _child(src: str, args: list[str], overlays: dict[str, str], scratch: str,
         result = run_session(src, args, scratch)
         data = json.dumps(result).encode()
         while data:
-            data = data[os.write(result_fd, data):]
+            data = data[os.write(result_fd, data) :]
         status = result["exit_status"] if isinstance(result["exit_status"], int) else 3
     finally:
         os._exit(status)
@@ -89,8 +90,14 @@ def run_candidate(job: dict[str, Any], index: int, candidate: dict[str, Any]) ->
     if pid == 0:
         os.close(out_r)
         os.close(res_r)
-        _child(payload["src"], payload.get("args", []), candidate.get("overlays", {}),
-               scratch, out_w, res_w)
+        _child(
+            payload["src"],
+            payload.get("args", []),
+            candidate.get("overlays", {}),
+            scratch,
+            out_w,
+            res_w,
+        )
     os.close(out_w)
     os.close(res_w)
     output = CappedStream(payload["output_limit"])
@@ -99,10 +106,8 @@ def run_candidate(job: dict[str, Any], index: int, candidate: dict[str, Any]) ->
     in_time = pump(streams, started + payload["candidate_timeout"], pid)
     if not in_time:
         for kill in (os.killpg, os.kill):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
     _, code, usage = os.wait4(pid, 0)
     ended = time.monotonic()
     procs.kill_descendants()

@@ -8,6 +8,7 @@ stdout, exactly one JSON line, so the candidate cannot forge the report.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -46,10 +47,8 @@ def _read_result(path: Path, limit: int) -> tuple[Any, str | None]:
 
 def _kill_group(pid: int) -> None:
     for kill in (os.killpg, os.kill):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def run(job: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ and then kills all of its descendants once the candidate is done.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -98,10 +99,8 @@ def reap_children() -> None:
 
 def set_oom_score(score: int = 1000) -> None:
     """Offer this process first to the OOM killer (raising the score needs no privilege)."""
-    try:
+    with contextlib.suppress(OSError):
         Path("/proc/self/oom_score_adj").write_text(str(score))
-    except OSError:
-        pass
 
 
 def _counter(paths: list[str], key: str) -> int | None:

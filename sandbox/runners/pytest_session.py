@@ -59,10 +59,13 @@ def run_session(src: str, args: list[str], scratch: str) -> dict[str, Any]:
     collector = Collector()
     targets = [a if a.startswith("-") else os.path.join(src, a) for a in args] or [src]
     argv = [
-        "--rootdir", src,
-        "-p", "no:cacheprovider",
+        "--rootdir",
+        src,
+        "-p",
+        "no:cacheprovider",
         "-q",
-        "--basetemp", os.path.join(scratch, "pytest-tmp"),
+        "--basetemp",
+        os.path.join(scratch, "pytest-tmp"),
         *targets,
     ]
     started = time.monotonic()

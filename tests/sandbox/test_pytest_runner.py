@@ -1,0 +1,101 @@
+"""The pytest runner judged from its structured result, on both backends."""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox.evaluate import Candidate, judge, run_batch, run_tests
+from sandbox.job import Limits, Outcome, Result
+
+from ..conftest import CALC, FIXED_OPS
+
+BASELINE_TESTS = 2
+
+
+@pytest.fixture
+def tree(make_tree):
+    return make_tree(CALC)
+
+
+def test_baseline_reports_each_test(backend, tree):
+    run = run_tests(backend, tree, ["tests"])
+    assert run.valid, run.reason
+    assert run.tests == {
+        "tests/test_ops.py::test_add": "failed",
+        "tests/test_ops.py::test_mul": "passed",
+    }
+    assert run.collected == BASELINE_TESTS
+    assert run.score == 0.5
+
+
+def test_an_overlay_fixes_the_defect_without_touching_the_tree(backend, tree):
+    before = (tree / "calc/ops.py").read_text()
+    run = run_tests(backend, tree, ["tests"], overlays={"calc/ops.py": FIXED_OPS})
+    assert run.valid and run.score == 1.0
+    assert (tree / "calc/ops.py").read_text() == before
+
+
+@pytest.mark.parametrize("source", ["import os\nos._exit(0)\n", "import sys\nsys.exit(0)\n"])
+def test_exiting_at_import_is_a_failure(backend, tree, source):
+    run = run_tests(
+        backend, tree, ["tests"], overlays={"calc/ops.py": source}, min_collected=BASELINE_TESTS
+    )
+    assert not run.valid
+    assert run.score == 0.0
+
+
+def test_collecting_fewer_tests_than_the_baseline_is_a_failure(backend, tree):
+    run = run_tests(backend, tree, ["tests/test_ops.py::test_mul"], min_collected=BASELINE_TESTS)
+    assert run.tests == {"tests/test_ops.py::test_mul": "passed"}
+    assert not run.valid
+    assert "fewer than the baseline" in run.reason
+
+
+def test_printing_a_fake_summary_does_not_pass(backend, tree):
+    forged = FIXED_OPS.replace("return a * b", "print('2 passed in 0.01s'); return 0")
+    run = run_tests(backend, tree, ["tests"], overlays={"calc/ops.py": forged})
+    assert run.tests["tests/test_ops.py::test_mul"] == "failed"
+
+
+def test_tests_are_read_only(backend, tree):
+    sneaky = FIXED_OPS + (
+        "\ntry:\n"
+        "    open('/sandbox/src/tests/test_ops.py', 'w').write('def test_x(): pass')\n"
+        "except OSError:\n"
+        "    pass\n"
+    )
+    run = run_tests(backend, tree, ["tests"], overlays={"calc/ops.py": sneaky})
+    assert run.collected == BASELINE_TESTS
+    assert "def test_add" in (tree / "tests/test_ops.py").read_text()
+
+
+@pytest.mark.parametrize("path", ["tests/test_ops.py", "conftest.py", "../outside.py", "/etc/x"])
+def test_tests_conftest_and_outside_paths_cannot_be_overlaid(backend, tree, path):
+    with pytest.raises(ValueError, match="overlay path"):
+        run_tests(backend, tree, ["tests"], overlays={path: "x = 1\n"})
+
+
+def test_a_timeout_is_an_invalid_run(backend, tree):
+    hang = FIXED_OPS.replace("return a * b", "while True: pass")
+    run = run_tests(
+        backend, tree, ["tests"], overlays={"calc/ops.py": hang}, limits=Limits(timeout=2.0)
+    )
+    assert run.result.outcome is Outcome.TIMEOUT
+    assert not run.valid and run.score == 0.0
+
+
+def test_judge_refuses_a_missing_result():
+    run = judge(Result(Outcome.OK, 0, 0.1), min_collected=2)
+    assert not run.valid
+    assert "before the runner reported" in run.reason
+
+
+def test_a_batch_scores_each_candidate(backend, tree):
+    candidates = [
+        Candidate("orig"),
+        Candidate("fixed", {"calc/ops.py": FIXED_OPS}),
+        Candidate("broken", {"calc/ops.py": "def add(:\n"}),
+    ]
+    runs = run_batch(backend, tree, candidates, ["tests"], min_collected=BASELINE_TESTS)
+    assert [r.score for r in runs] == [0.5, 1.0, 0.0]
+    assert not runs[2].valid
