@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -184,7 +187,7 @@ def _check(args: argparse.Namespace, step: Any) -> bool:
     except BackendUnavailable as exc:
         return step("backend", False, str(exc))
     step("backend", True, backend.name + (" (WEAKER isolation)" if backend.name == "bwrap" else ""))
-    with tempfile.TemporaryDirectory(dir=state_dir(args.state)) as tree:
+    with _empty_tree(state_dir(args.state)) as tree:
         result = backend.run(
             Job(
                 tree=Path(tree),
@@ -197,6 +200,14 @@ def _check(args: argparse.Namespace, step: Any) -> bool:
         return step("trivial job", True, f"{result.stdout.text.strip()} in {result.wall_time:.2f}s")
     why = result.detail or result.stderr.text.strip()[-500:] or result.stdout.text[-500:]
     return step("trivial job", False, f"{result.outcome.value}: {why}")
+
+
+@contextlib.contextmanager
+def _empty_tree(state: Path) -> Iterator[Path]:
+    """An empty source tree the sandbox user may read."""
+    with tempfile.TemporaryDirectory(dir=state) as tree:
+        os.chmod(tree, 0o755)
+        yield Path(tree)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -214,8 +225,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     backend = open_backend(
         state, args.backend, allow_bwrap_fallback=args.allow_bwrap, image=args.image
     )
-    with tempfile.TemporaryDirectory(dir=state) as empty:
-        tree = args.tree or Path(empty)
+    with _empty_tree(state) as empty:
+        tree = args.tree or empty
         result = backend.run(Job(tree=tree, command=command, limits=limits, name="nmctl-run"))
     text = "\n".join(
         filter(

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import NoBubblewrap
-from .job import JOB, LIB, SRC, WORK, Job, Result
+from .job import JOB, LIB, SRC, WORK, Job, Outcome, Result
 from .report import classify, parse_report
 from .runtime import Runtime, current_runtime
-from .staging import staged, sweep
+from .staging import staged, sweep, tree_problem
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +143,9 @@ class BwrapBackend:
 
     def run(self, job: Job) -> Result:
         """Run one job to the end; never raises for what the job itself does."""
+        problem = tree_problem(job.tree)
+        if problem:
+            return Result(Outcome.ERROR, None, 0.0, detail=problem)
         limits = job.limits
 
         def limit_resources() -> None:

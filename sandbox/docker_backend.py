@@ -17,9 +17,9 @@ from docker.types import LogConfig, Mount, Ulimit
 from . import image as images
 from . import reaper
 from .errors import DockerPermissionDenied, NoDockerDaemon
-from .job import JOB, LIB, SRC, WORK, Job, Result
+from .job import JOB, LIB, SRC, WORK, Job, Outcome, Result
 from .report import classify, parse_report
-from .staging import staged, sweep
+from .staging import staged, sweep, tree_problem
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,9 @@ class DockerBackend:
 
     def run(self, job: Job) -> Result:
         """Run one job to the end; never raises for what the job itself does."""
+        problem = tree_problem(job.tree)
+        if problem:
+            return Result(Outcome.ERROR, None, 0.0, detail=problem)
         with staged(job, self.image.python, self.stage_root) as stage:
             try:
                 container = self.client.containers.create(**self._spec(job, stage))

@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -19,6 +20,24 @@ from typing import Any
 
 from . import owner
 from .job import LIB, RESULT, WORK, Job
+
+
+def tree_problem(tree: Path) -> str | None:
+    """Why the sandbox user could not read `tree`, or None.
+
+    The sandbox runs as an unprivileged uid, so the tree must be readable by
+    others; a private tree would make every candidate fail for the wrong reason.
+    """
+    path = Path(tree)
+    if not path.is_dir():
+        return f"the tree {path} is not a directory"
+    mode = path.stat().st_mode
+    if not (mode & stat.S_IROTH and mode & stat.S_IXOTH):
+        return (
+            f"the tree {path} is not readable by the sandbox user (mode "
+            f"{stat.S_IMODE(mode):o}); allow others to read it: chmod o+rx {path}"
+        )
+    return None
 
 
 def job_document(job: Job, python: str) -> dict[str, Any]:
