@@ -8,6 +8,7 @@ as invalid and scores zero, whatever its exit status says.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,10 +160,12 @@ def batch_job(
         "preload": list(preload),
         "candidates": [{"id": c.id, "overlays": dict(c.overlays)} for c in candidates],
     }
+    count = max(1, len(candidates))
     whole = dataclasses.replace(
         limits,
-        timeout=BATCH_STARTUP + limits.timeout * max(1, len(candidates)),
-        result=limits.result * max(1, len(candidates)) + 1024**2,
+        timeout=BATCH_STARTUP + limits.timeout * count,
+        # The reports travel on the harness's stdout: room for each one, escaped.
+        output=count * 2 * (limits.output + limits.result) + 1024**2,
     )
     return Job(
         tree=tree,
@@ -175,22 +178,30 @@ def batch_job(
 
 
 def split_batch(result: Result, candidates: Sequence[Candidate]) -> list[Result]:
-    """One `Result` per candidate, in order; candidates the batch never finished get `error`."""
-    doc = result.result if isinstance(result.result, dict) else {}
-    reports = {r.get("id"): r for r in doc.get("candidates", []) if isinstance(r, dict)}
+    """One `Result` per candidate, in order; candidates the batch never finished get `error`.
+
+    The harness prints one report line per finished candidate.
+    """
+    reports: dict[str, dict[str, Any]] = {}
+    for line in result.stdout.text.splitlines():
+        try:
+            report = json.loads(line)
+        except ValueError:
+            continue  # a line cut by the output limit
+        if isinstance(report, dict) and report.get("v") == 1:
+            reports.setdefault(report.get("id"), report)
     results = []
     for candidate in candidates:
         report = reports.get(candidate.id)
         if report is None:
+            detail = result.detail or result.stderr.text[-500:] or "no report"
+            why = f"{result.outcome.value}: {detail}"
             results.append(
                 Result(
                     Outcome.ERROR,
                     None,
                     0.0,
-                    detail=(
-                        f"the batch ended before this candidate finished ({result.outcome.value}: "
-                        f"{result.detail or 'no report'})"
-                    ),
+                    detail=f"the batch ended before this candidate finished ({why})",
                 )
             )
         else:

@@ -5,15 +5,18 @@ then runs in a forked child with its own scratch directory, its source given as
 data through the import overlay, its own time limit and its own outcome. After
 each child the harness kills every process it left, wipes the shared scratch
 filesystems, and only then starts the next, so candidates cannot reach each
-other. The result file holds one report per candidate, in the same shape as
-the launcher's report, and is rewritten after every candidate so a batch cut
-short still returns what it finished.
+other. Each candidate's report, in the same shape as the launcher's report,
+is one JSON line on the harness's stdout: children never hold that descriptor
+(theirs is a pipe of their own) and cannot open it through /proc, and a batch
+cut short still returns the lines it finished.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
+import inspect
 import json
 import os
 import resource
@@ -21,27 +24,53 @@ import shutil
 import signal
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
 from . import overlay, procs
 from .capture import CappedStream, drain, pump
-from .pytest_session import run_session
+from .pytest_session import Prepared, prepare, run_session
 
 
-def _warm_up(preload: list[str]) -> None:
+def _warm_up(payload: dict[str, Any]) -> Prepared | None:
+    """Import what every child needs; returns the prepared pytest session, or None."""
     import pytest  # noqa: F401 - imported once here so children inherit it
     from _pytest.config import get_config
 
     get_config()  # imports every built-in plugin module
-    for name in preload:
+    for name in payload.get("preload", []):
         # A module that fails here fails again in the child, where it counts.
         with contextlib.suppress(Exception):
             importlib.import_module(name)
+    sys.path.insert(0, payload["src"])
+    # The prepared session keeps copies of fds 1 and 2 for pytest's terminal output:
+    # point them at /dev/null, so children report only through their result pipe.
+    saved = os.dup(1), os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    try:
+        prepared = prepare(payload["src"], payload.get("args", []), payload["scratch"])
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, devnull):
+            os.close(fd)
+    # Fill inspect's module-by-file cache once: rendering a failure walks every module.
+    inspect.getmodule(compile("", "<warm-up>", "exec"), "<warm-up>")
+    gc.freeze()  # children then skip the harness's objects when collecting garbage
+    return prepared
 
 
 def _child(
-    src: str, args: list[str], overlays: dict[str, str], scratch: str, out_fd: int, result_fd: int
+    src: str,
+    args: list[str],
+    overlays: dict[str, str],
+    scratch: str,
+    prepared: Prepared | None,
+    out_fd: int,
+    result_fd: int,
 ) -> None:
     """Runs in the forked child; never returns."""
     status = 3
@@ -55,29 +84,30 @@ def _child(
         os.chdir(scratch)
         os.environ["TMPDIR"] = os.path.join(scratch, "tmp")
         os.environ["HOME"] = scratch
-        sys.path.insert(0, src)
         overlay.install(src, overlays)
-        result = run_session(src, args, scratch)
+        result = run_session(src, args, scratch, prepared)
         data = json.dumps(result).encode()
         while data:
             data = data[os.write(result_fd, data) :]
         status = result["exit_status"] if isinstance(result["exit_status"], int) else 3
+    except BaseException:  # the harness itself failed: say why on the candidate's output
+        os.write(out_fd, traceback.format_exc().encode(errors="replace"))
     finally:
         os._exit(status)
 
 
-def _wipe(paths: list[str], keep: str) -> None:
+def _wipe(paths: list[str]) -> None:
     for root in paths:
         for entry in Path(root).iterdir() if os.path.isdir(root) else ():
-            if str(entry) == keep:
-                continue
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry, ignore_errors=True)
             else:
                 entry.unlink(missing_ok=True)
 
 
-def run_candidate(job: dict[str, Any], index: int, candidate: dict[str, Any]) -> dict[str, Any]:
+def run_candidate(
+    job: dict[str, Any], index: int, candidate: dict[str, Any], prepared: Prepared | None
+) -> dict[str, Any]:
     """Fork, run one candidate's tests, and report like the launcher does."""
     payload = job["payload"]
     scratch = os.path.join(payload["scratch"], f"c{index}")
@@ -95,6 +125,7 @@ def run_candidate(job: dict[str, Any], index: int, candidate: dict[str, Any]) ->
             payload.get("args", []),
             candidate.get("overlays", {}),
             scratch,
+            prepared,
             out_w,
             res_w,
         )
@@ -139,23 +170,27 @@ def run_candidate(job: dict[str, Any], index: int, candidate: dict[str, Any]) ->
     }
 
 
+def _emit(report: dict[str, Any]) -> None:
+    # Straight to fd 1: pytest's prepared capture has replaced sys.stdout in this process.
+    data = (json.dumps(report) + "\n").encode()
+    while data:
+        data = data[os.write(1, data) :]
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run every candidate of the job file in turn."""
+    """Entry point: run every candidate of the job file in turn, one report line each."""
     args = sys.argv[1:] if argv is None else argv
     job = json.loads(Path(args[0]).read_text())
     payload = job["payload"]
+    procs.hide_from_same_user()  # our stdout carries the reports: no candidate may reach it
     procs.become_subreaper()
     for candidate in payload["candidates"]:
         overlay.check_overlay_paths(candidate.get("overlays", {}))
-    _warm_up(payload.get("preload", []))
-    result_path = job["result_path"]
-    reports: list[dict[str, Any]] = []
+    prepared = _warm_up(payload)
     for index, candidate in enumerate(payload["candidates"]):
-        reports.append(run_candidate(job, index, candidate))
-        _wipe([os.path.join(payload["scratch"]), *payload.get("wipe", [])], keep=result_path)
-        tmp = f"{result_path}.part"
-        Path(tmp).write_text(json.dumps({"v": 1, "candidates": reports}))
-        os.replace(tmp, result_path)
+        report = run_candidate(job, index, candidate, prepared)
+        _wipe([payload["scratch"], *payload.get("wipe", [])])
+        _emit(report)
     return 0
 
 

@@ -99,3 +99,17 @@ def test_a_batch_scores_each_candidate(backend, tree):
     runs = run_batch(backend, tree, candidates, ["tests"], min_collected=BASELINE_TESTS)
     assert [r.score for r in runs] == [0.5, 1.0, 0.0]
     assert not runs[2].valid
+
+
+def test_a_conftest_that_imports_the_code_still_sees_each_candidate(backend, make_tree):
+    """Preparing pytest once would import the original: the harness must notice and not."""
+    tree = make_tree({**CALC, "conftest.py": "import calc.ops\n"})
+    candidates = [Candidate("fixed", {"calc/ops.py": FIXED_OPS}), Candidate("orig")]
+    runs = run_batch(backend, tree, candidates, ["tests"], min_collected=BASELINE_TESTS)
+    assert [r.score for r in runs] == [1.0, 0.5]
+
+
+def test_failures_come_back_as_data(backend, tree):
+    run = run_tests(backend, tree, ["tests"])
+    failure = run.result.result["failures"]["tests/test_ops.py::test_add"]
+    assert "assert -1 == 5" in failure
