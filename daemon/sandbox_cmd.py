@@ -119,7 +119,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     client = connect()
     if args.offline:
         if not args.json:
-            print("building the offline image from this host's Python runtime...", file=sys.stderr)
+            print("checking the offline image for this host's Python runtime...", file=sys.stderr)
         info, built = images.build_offline(client, force=args.force)
     else:
         if not args.json:

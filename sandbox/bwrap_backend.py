@@ -96,7 +96,10 @@ class BwrapBackend:
 
     def _command(self, job: Job, stage: Path) -> list[str]:
         limits = job.limits
+        # The tmpfs go first: a later bind (a virtual environment under /tmp) lands inside them.
         args = [self.bwrap, *self._base_args()]
+        args += ["--perms", "1777", "--size", str(limits.tmpfs), "--tmpfs", "/tmp"]
+        args += ["--perms", "0755", "--size", str(limits.tmpfs), "--tmpfs", WORK]
         for mount in self.runtime.mounts:
             args += ["--ro-bind", mount, mount]
         args += [
@@ -109,18 +112,6 @@ class BwrapBackend:
             "--ro-bind",
             str(RUNNERS.resolve()),
             f"{LIB}/nmrunners",
-            "--perms",
-            "1777",
-            "--size",
-            str(limits.tmpfs),
-            "--tmpfs",
-            "/tmp",
-            "--perms",
-            "0755",
-            "--size",
-            str(limits.tmpfs),
-            "--tmpfs",
-            WORK,
             "--chdir",
             WORK,
             "--clearenv",

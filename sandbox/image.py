@@ -8,6 +8,7 @@ mounted read-only at run time (see `runtime`). No registry is contacted.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
@@ -29,7 +30,6 @@ from .runtime import Runtime, current_runtime
 log = logging.getLogger(__name__)
 
 REPOSITORY = "neuromutant-sandbox"
-OFFLINE_TAG = f"{REPOSITORY}:offline"
 DOCKERFILE_TAG = f"{REPOSITORY}:latest"
 SANDBOX_UID = 65534
 LABEL = "neuromutant"
@@ -83,17 +83,22 @@ def inspect(client: docker.DockerClient, tag: str) -> ImageInfo:
     )
 
 
+def offline_tag(runtime: Runtime | None = None) -> str:
+    """The offline image's tag for a runtime: each checkout's environment has its own."""
+    return f"{REPOSITORY}:offline-{(runtime or current_runtime()).key}"
+
+
 def resolve(client: docker.DockerClient, tag: str | None = None) -> ImageInfo:
-    """The image to use: `tag` if given, else the offline one, else the Dockerfile one."""
+    """The image to use: `tag` if given, else this runtime's offline one, else the Dockerfile's."""
     if tag:
         return inspect(client, tag)
     try:
-        return inspect(client, OFFLINE_TAG)
+        return inspect(client, offline_tag())
     except NoImage:
         try:
             return inspect(client, DOCKERFILE_TAG)
         except NoImage:
-            raise NoImage(OFFLINE_TAG) from None
+            raise NoImage(offline_tag()) from None
 
 
 def ensure_usable(info: ImageInfo) -> ImageInfo:
@@ -116,15 +121,16 @@ def build_offline(
     """
     runtime = runtime or current_runtime()
     fingerprint = runtime.fingerprint()
-    if not force:
-        try:
-            existing = inspect(client, OFFLINE_TAG)
-            if existing.kind == "offline" and existing.check_runtime(runtime) is None:
-                return existing, False
-        except NoImage:
-            pass
+    full_tag = offline_tag(runtime)
+    previous = None
+    with contextlib.suppress(docker.errors.ImageNotFound):
+        previous = client.images.get(full_tag).id
+    if previous and not force:
+        existing = inspect(client, full_tag)
+        if existing.kind == "offline" and existing.check_runtime(runtime) is None:
+            return existing, False
     libraries = shared_libraries(runtime)
-    log.info("building %s with %d host libraries", OFFLINE_TAG, len(libraries))
+    log.info("building %s with %d host libraries", full_tag, len(libraries))
     with tempfile.NamedTemporaryFile(suffix=".tar") as archive:
         write_rootfs(archive.name, libraries)
         changes = [
@@ -135,11 +141,15 @@ def build_offline(
             f"USER {SANDBOX_UID}:{SANDBOX_UID}",
             f"WORKDIR {WORK}",
         ]
-        repository, tag = OFFLINE_TAG.split(":")
+        repository, tag = full_tag.split(":")
         client.api.import_image_from_file(
             archive.name, repository=repository, tag=tag, changes=changes
         )
-    return inspect(client, OFFLINE_TAG), True
+    built = inspect(client, full_tag)
+    if previous:  # now untagged: remove it, unless a container still uses it
+        with contextlib.suppress(docker.errors.APIError):
+            client.images.remove(previous)
+    return built, True
 
 
 def build_dockerfile(client: docker.DockerClient) -> ImageInfo:

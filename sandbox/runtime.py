@@ -16,7 +16,7 @@ from pathlib import Path
 from .errors import UnsafeMount
 from .job import JOB, LIB, SRC, WORK
 
-RESERVED = ("/sandbox", "/tmp", "/proc", "/sys", "/dev", "/etc")
+RESERVED = ("/sandbox", "/proc", "/sys", "/dev", "/etc")
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,12 @@ class Runtime:
     """Path of the interpreter, valid on the host and inside the sandbox."""
     mounts: tuple[str, ...]
     """Host directories bind-mounted read-only at the same path."""
+
+    @property
+    def key(self) -> str:
+        """Names this runtime (interpreter and mounts): one offline image per runtime."""
+        text = "\0".join((self.python, *self.mounts))
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
 
     def fingerprint(self) -> str:
         """Changes when the interpreter or the installed packages change.
@@ -53,7 +59,11 @@ def current_runtime() -> Runtime:
     mounts = _outermost(sorted(prefixes))
     for mount in mounts:
         check_mountable(mount)
-    return Runtime(python=sys.executable, mounts=tuple(mounts))
+    # One name for the interpreter however it was started (python, python3, python3.11).
+    python = os.path.join(sys.prefix, "bin", "python3")
+    if not os.path.exists(python):
+        python = sys.executable
+    return Runtime(python=python, mounts=tuple(mounts))
 
 
 def _outermost(paths: list[str]) -> list[str]:

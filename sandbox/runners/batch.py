@@ -96,13 +96,35 @@ def _child(
         os._exit(status)
 
 
-def _wipe(paths: list[str]) -> None:
-    for root in paths:
-        for entry in Path(root).iterdir() if os.path.isdir(root) else ():
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
+def _mount_points() -> set[str]:
+    points = set()
+    with open("/proc/self/mountinfo") as mountinfo:
+        for line in mountinfo:
+            # Field 5 is the mount point, with spaces and the like escaped in octal.
+            point = line.split()[4]
+            points.add(point.encode().decode("unicode_escape"))
+    return points
+
+
+def _wipe(roots: list[str]) -> None:
+    """Empty each root, sparing mount points (a virtual environment mounted under /tmp)."""
+    mounts = _mount_points()
+
+    def empty(directory: str) -> None:
+        for entry in os.scandir(directory):
+            if entry.path in mounts:
+                continue
+            if any(m.startswith(entry.path + "/") for m in mounts):
+                empty(entry.path)
+            elif entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
             else:
-                entry.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+
+    for root in roots:
+        if os.path.isdir(root):
+            empty(root)
 
 
 def run_candidate(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import docker
 
-from sandbox import reaper
+from sandbox import image, reaper
 from sandbox.docker_backend import DockerBackend
 from sandbox.staging import sweep
 
@@ -61,7 +61,7 @@ def test_containers_of_a_killed_parent_are_reaped(docker_client, tmp_path):
 
 def test_containers_of_live_processes_are_left_alone(docker_client, tmp_path):
     container = docker_client.containers.create(
-        "neuromutant-sandbox:offline", command=["/nonexistent"], labels=reaper.labels("alive")
+        image.offline_tag(), command=["/nonexistent"], labels=reaper.labels("alive")
     )
     try:
         assert container.name not in reaper.reap(docker_client)
