@@ -43,7 +43,7 @@ def test_an_image_whose_mounts_are_gone_is_refused(docker_client):
         image.ensure_usable(info)
 
 
-@pytest.mark.parametrize("path", ["/", "/tmp/venv", "/sandbox", "/etc/python"])
+@pytest.mark.parametrize("path", ["/", "/sandbox", "/sandbox/venv", "/etc/python"])
 def test_prefixes_that_would_clash_with_the_sandbox_are_refused(path):
     with pytest.raises(UnsafeMount, match=path):
         check_mountable(path)
