@@ -31,7 +31,7 @@ class NoDockerDaemon(BackendUnavailable):
     def __init__(self, detail: str) -> None:
         super().__init__(
             f"no Docker daemon answers ({detail}); start it (`dockerd &` or "
-            "`systemctl start docker`) or run `bash daemon/bootstrap.sh check`"
+            "`systemctl start docker`), or run `bash daemon/bootstrap.sh setup`"
         )
 
 
