@@ -11,12 +11,13 @@ import argparse
 import logging
 import sys
 
-from sandbox.backend import BACKENDS, open_backend
+from sandbox.backend import open_backend
 from sandbox.errors import Error as SandboxError
 
 from . import logs
 from .errors import Error
 from .paths import state_dir
+from .sandbox_cmd import add_backend_options
 
 log = logging.getLogger("nmd")
 
@@ -24,15 +25,7 @@ log = logging.getLogger("nmd")
 def build_parser() -> argparse.ArgumentParser:
     """The `nmd` argument parser."""
     parser = argparse.ArgumentParser(prog="nmd", description="The Neuromutant daemon.")
-    parser.add_argument("--state", default=None, help="state directory (default: ./state)")
-    parser.add_argument(
-        "--backend", choices=BACKENDS, default="docker", help="sandbox backend (default: docker)"
-    )
-    parser.add_argument(
-        "--allow-bwrap",
-        action="store_true",
-        help="fall back to bubblewrap (weaker isolation) if Docker is unusable",
-    )
+    add_backend_options(parser, image=False)
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug lines")
     return parser
 

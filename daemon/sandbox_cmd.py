@@ -54,7 +54,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         description="Report whether Docker answers, which backend and image "
         "will run candidates, and run a trivial job in it.",
     )
-    _backend_options(check)
+    add_backend_options(check)
     check.add_argument("--json", action="store_true", help="print the report as JSON")
     check.set_defaults(func=cmd_check)
 
@@ -65,7 +65,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "/sandbox/src) and print the structured result. "
         "'{python}' in COMMAND is the sandbox's Python.",
     )
-    _backend_options(run)
+    add_backend_options(run)
     run.add_argument(
         "--tree",
         type=Path,
@@ -95,7 +95,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     reap.set_defaults(func=cmd_reap)
 
 
-def _backend_options(parser: argparse.ArgumentParser) -> None:
+def add_backend_options(parser: argparse.ArgumentParser, *, image: bool = True) -> None:
+    """--backend, --allow-bwrap, --state (and --image): how to reach the sandbox."""
     parser.add_argument(
         "--backend", choices=BACKENDS, default="docker", help="sandbox backend (default: docker)"
     )
@@ -104,9 +105,10 @@ def _backend_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="fall back to bubblewrap (weaker isolation) if Docker is unusable",
     )
-    parser.add_argument(
-        "--image", default=None, help="Docker image tag to use instead of the default offline image"
-    )
+    if image:
+        parser.add_argument(
+            "--image", default=None, help="Docker image tag instead of the default offline image"
+        )
     parser.add_argument("--state", default=None, help="state directory (default: ./state)")
 
 

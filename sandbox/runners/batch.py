@@ -21,16 +21,15 @@ import json
 import os
 import resource
 import shutil
-import signal
 import sys
-import time
 import traceback
 from pathlib import Path
 from typing import Any
 
 from . import overlay, procs
-from .capture import CappedStream, drain, pump
+from .capture import CappedStream
 from .pytest_session import Prepared, prepare, run_session
+from .supervise import Supervisor, streams_report
 
 
 def _warm_up(payload: dict[str, Any]) -> Prepared | None:
@@ -135,9 +134,7 @@ def run_candidate(
     scratch = os.path.join(payload["scratch"], f"c{index}")
     out_r, out_w = os.pipe()
     res_r, res_w = os.pipe()
-    oom_before = procs.oom_kills() or 0
-    pids_before = procs.pids_limit_hits() or 0
-    started = time.monotonic()
+    supervisor = Supervisor()
     pid = os.fork()
     if pid == 0:
         os.close(out_r)
@@ -155,16 +152,9 @@ def run_candidate(
     os.close(res_w)
     output = CappedStream(payload["output_limit"])
     result_stream = CappedStream(payload["result_limit"] + 1)
-    streams = {out_r: output, res_r: result_stream}
-    in_time = pump(streams, started + payload["candidate_timeout"], pid)
-    if not in_time:
-        for kill in (os.killpg, os.kill):
-            with contextlib.suppress(ProcessLookupError):
-                kill(pid, signal.SIGKILL)
-    _, code, usage = os.wait4(pid, 0)
-    ended = time.monotonic()
-    procs.kill_descendants()
-    drain(streams)
+    report = supervisor.finish(
+        pid, {out_r: output, res_r: result_stream}, payload["candidate_timeout"]
+    )
     os.close(out_r)
     os.close(res_r)
     result, result_error = None, None
@@ -176,17 +166,9 @@ def run_candidate(
         except ValueError as exc:
             result_error = f"result is not JSON: {exc}"
     return {
-        "v": 1,
+        **report,
+        **streams_report(output),
         "id": candidate["id"],
-        "exit_code": os.WEXITSTATUS(code) if os.WIFEXITED(code) else None,
-        "signal": os.WTERMSIG(code) if os.WIFSIGNALED(code) else None,
-        "timed_out": not in_time,
-        "wall_time": ended - started,
-        "peak_memory": usage.ru_maxrss * 1024,
-        "oom_kills": (procs.oom_kills() or 0) - oom_before,
-        "pids_limit_hits": (procs.pids_limit_hits() or 0) - pids_before,
-        "stdout": output.to_dict(),
-        "stderr": CappedStream(0).to_dict(),
         "result": result,
         "result_error": result_error,
     }

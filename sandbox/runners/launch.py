@@ -8,21 +8,16 @@ stdout, exactly one JSON line, so the candidate cannot forge the report.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import resource
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from . import procs
-from .capture import CappedStream, drain, pump
-
-REPORT_VERSION = 1
+from .capture import CappedStream
+from .supervise import REPORT_VERSION, Supervisor, streams_report
 
 
 def _preexec() -> None:
@@ -45,21 +40,13 @@ def _read_result(path: Path, limit: int) -> tuple[Any, str | None]:
         return None, f"result file {path} is not JSON: {exc}"
 
 
-def _kill_group(pid: int) -> None:
-    for kill in (os.killpg, os.kill):
-        with contextlib.suppress(ProcessLookupError):
-            kill(pid, signal.SIGKILL)
-
-
 def run(job: dict[str, Any]) -> dict[str, Any]:
     """Run the job's command and return the report (a JSON-ready dict)."""
     result_path = Path(job["result_path"])
     result_path.parent.mkdir(parents=True, exist_ok=True)
     result_path.unlink(missing_ok=True)
     env = {"PATH": "/usr/bin:/bin", **job.get("env", {})}
-    oom_before = procs.oom_kills() or 0
-    pids_before = procs.pids_limit_hits() or 0
-    started = time.monotonic()
+    supervisor = Supervisor()
     try:
         child = subprocess.Popen(
             job["command"],
@@ -73,33 +60,17 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         )
     except OSError as exc:
         return {"v": REPORT_VERSION, "error": f"cannot start {job['command'][0]!r}: {exc}"}
-    outputs = {
-        child.stdout.fileno(): CappedStream(job["output_limit"]),
-        child.stderr.fileno(): CappedStream(job["output_limit"]),
-    }
-    in_time = pump(outputs, started + job["timeout"], child.pid)
-    if not in_time:
-        _kill_group(child.pid)
-    _, code, usage = os.wait4(child.pid, 0)
-    ended = time.monotonic()
-    child.returncode = code
-    procs.kill_descendants()
-    drain(outputs)
+    stdout, stderr = CappedStream(job["output_limit"]), CappedStream(job["output_limit"])
+    streams = {child.stdout.fileno(): stdout, child.stderr.fileno(): stderr}
+    report = supervisor.finish(child.pid, streams, job["timeout"])
+    # Reaped already: tell Popen, so it never waits for the pid again.
+    child.returncode = report["exit_code"] if report["signal"] is None else -report["signal"]
     child.stdout.close()
     child.stderr.close()
-    stdout, stderr = outputs.values()
     result, result_error = _read_result(result_path, job["result_limit"])
     return {
-        "v": REPORT_VERSION,
-        "exit_code": os.WEXITSTATUS(code) if os.WIFEXITED(code) else None,
-        "signal": os.WTERMSIG(code) if os.WIFSIGNALED(code) else None,
-        "timed_out": not in_time,
-        "wall_time": ended - started,
-        "peak_memory": usage.ru_maxrss * 1024,
-        "oom_kills": (procs.oom_kills() or 0) - oom_before,
-        "pids_limit_hits": (procs.pids_limit_hits() or 0) - pids_before,
-        "stdout": stdout.to_dict(),
-        "stderr": stderr.to_dict(),
+        **report,
+        **streams_report(stdout, stderr),
         "result": result,
         "result_error": result_error,
     }
