@@ -30,3 +30,9 @@ def state_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     if not os.access(path, os.W_OK):
         raise StateDirError(str(path), "not writable by this user")
     return path
+
+
+def targets_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The folder of target files: explicit, ``$NEUROMUTANT_TARGETS``, else ``targets/``."""
+    raw = explicit or os.environ.get("NEUROMUTANT_TARGETS") or PROJECT_ROOT / "targets"
+    return Path(raw).expanduser().resolve()

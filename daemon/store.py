@@ -1,0 +1,245 @@
+"""The state database: cycles, candidates, baselines and commits, in SQLite (WAL).
+
+Every write is a transaction, so a process killed at any point leaves the last
+committed state. A cycle still marked running when the store opens belonged to
+a process that died; it is marked interrupted. A database that cannot be read
+is moved aside with a loud warning and a fresh one started: never a crash loop.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sandbox import owner
+
+from .errors import Error
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cycles (
+    id INTEGER PRIMARY KEY,
+    target TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    started_at REAL NOT NULL,
+    ended_at REAL,
+    forced INTEGER NOT NULL,
+    owner TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    head TEXT,
+    baseline_score REAL,
+    best_score REAL,
+    candidates INTEGER NOT NULL DEFAULT 0,
+    sandbox_seconds REAL NOT NULL DEFAULT 0,
+    commit_sha TEXT,
+    UNIQUE (target, number)
+);
+CREATE TABLE IF NOT EXISTS candidates (
+    id INTEGER PRIMARY KEY,
+    cycle_id INTEGER NOT NULL REFERENCES cycles(id),
+    mutation TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    valid INTEGER NOT NULL,
+    score REAL NOT NULL,
+    passed INTEGER NOT NULL,
+    collected INTEGER NOT NULL,
+    wall_time REAL NOT NULL,
+    reason TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS candidates_cycle ON candidates (cycle_id);
+CREATE TABLE IF NOT EXISTS baselines (
+    target TEXT NOT NULL,
+    tree TEXT NOT NULL,
+    args TEXT NOT NULL,
+    run TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (target, tree, args)
+);
+CREATE TABLE IF NOT EXISTS commits (
+    id INTEGER PRIMARY KEY,
+    target TEXT NOT NULL,
+    cycle_id INTEGER REFERENCES cycles(id),
+    sha TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+"""
+
+
+class StoreVersionError(Error):
+    """The database was written by a newer Neuromutant."""
+
+
+class Store:
+    """One SQLite file, opened per process."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = self._open()
+        except sqlite3.DatabaseError as exc:
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
+            log.warning(
+                "state database %s is unreadable (%s); moved to %s, starting afresh",
+                self.path,
+                exc,
+                aside,
+            )
+            for suffix in ("", "-wal", "-shm"):
+                source = Path(f"{self.path}{suffix}")
+                if source.exists():
+                    source.rename(f"{aside}{suffix}")
+            self.db = self._open()
+        self._interrupt_stale()
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.executescript(SCHEMA)
+        row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        if row is None:
+            db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        elif int(row["value"]) > SCHEMA_VERSION:
+            raise StoreVersionError(
+                f"{self.path} has schema {row['value']}, newer than this Neuromutant "
+                f"({SCHEMA_VERSION}); upgrade Neuromutant or use another --state"
+            )
+        db.execute("PRAGMA quick_check").fetchone()
+        return db
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def _interrupt_stale(self) -> None:
+        """Cycles marked running whose process is gone were cut short: say so."""
+        running = self.db.execute("SELECT id, owner FROM cycles WHERE status='running'").fetchall()
+        dead = [row["id"] for row in running if not owner.alive(row["owner"])]
+        if not dead:
+            return
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE cycles SET status='interrupted', ended_at=?, "
+                "reason='the process running it stopped before the cycle ended' WHERE id=?",
+                [(time.time(), cycle_id) for cycle_id in dead],
+            )
+
+    # --- cycles -------------------------------------------------------------------------
+
+    def start_cycle(self, target: str, *, forced: bool, head: str | None) -> tuple[int, int]:
+        """Record a new running cycle; returns (row id, the target's cycle number)."""
+        with self.transaction() as db:
+            number = db.execute(
+                "SELECT COALESCE(MAX(number), 0) + 1 FROM cycles WHERE target=?", (target,)
+            ).fetchone()[0]
+            cursor = db.execute(
+                "INSERT INTO cycles (target, number, started_at, forced, owner, status, head) "
+                "VALUES (?, ?, ?, ?, ?, 'running', ?)",
+                (target, number, time.time(), int(forced), owner.token(), head),
+            )
+            return int(cursor.lastrowid), int(number)
+
+    def end_cycle(self, cycle_id: int, status: str, reason: str, **fields: Any) -> None:
+        """Close a cycle with its status, reason and figures."""
+        allowed = {"baseline_score", "best_score", "candidates", "sandbox_seconds", "commit_sha"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValueError(f"unknown cycle fields: {sorted(unknown)}")
+        sets = "".join(f", {name}=?" for name in fields)
+        with self.transaction() as db:
+            db.execute(
+                f"UPDATE cycles SET status=?, reason=?, ended_at=?{sets} WHERE id=?",
+                (status, reason, time.time(), *fields.values(), cycle_id),
+            )
+
+    def add_candidates(self, cycle_id: int, rows: list[dict[str, Any]]) -> None:
+        """Record evaluated candidates of a cycle."""
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO candidates (cycle_id, mutation, outcome, valid, score, passed, "
+                "collected, wall_time, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        cycle_id,
+                        json.dumps(r["mutation"]),
+                        r["outcome"],
+                        int(r["valid"]),
+                        r["score"],
+                        r["passed"],
+                        r["collected"],
+                        r["wall_time"],
+                        r["reason"],
+                    )
+                    for r in rows
+                ],
+            )
+
+    def cycles(self, target: str, limit: int = 20) -> list[dict[str, Any]]:
+        """The target's latest cycles, newest first."""
+        rows = self.db.execute(
+            "SELECT * FROM cycles WHERE target=? ORDER BY number DESC LIMIT ?", (target, limit)
+        ).fetchall()
+        return [dict(r) for r in rows]
+
+    def candidates(self, cycle_id: int) -> list[dict[str, Any]]:
+        """The candidates of one cycle."""
+        rows = self.db.execute(
+            "SELECT * FROM candidates WHERE cycle_id=? ORDER BY id", (cycle_id,)
+        ).fetchall()
+        return [{**dict(r), "mutation": json.loads(r["mutation"])} for r in rows]
+
+    # --- baselines ----------------------------------------------------------------------
+
+    def baseline(self, target: str, tree: str, args: str) -> dict[str, Any] | None:
+        """A cached baseline run of this exact tree and test arguments."""
+        row = self.db.execute(
+            "SELECT run FROM baselines WHERE target=? AND tree=? AND args=?", (target, tree, args)
+        ).fetchone()
+        return json.loads(row["run"]) if row else None
+
+    def save_baseline(self, target: str, tree: str, args: str, run: dict[str, Any]) -> None:
+        """Cache a baseline run by tree hash."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO baselines VALUES (?, ?, ?, ?, ?)",
+                (target, tree, args, json.dumps(run), time.time()),
+            )
+
+    # --- commits ------------------------------------------------------------------------
+
+    def add_commit(
+        self, target: str, cycle_id: int | None, sha: str, kind: str, subject: str
+    ) -> None:
+        """Record a commit Neuromutant made (kind: 'accept' or 'revert')."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO commits (target, cycle_id, sha, kind, subject, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (target, cycle_id, sha, kind, subject, time.time()),
+            )
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.close()

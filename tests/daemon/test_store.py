@@ -1,0 +1,66 @@
+"""The state database: transactions, interrupted cycles, corrupt files."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from daemon.store import Store, StoreVersionError
+
+
+def test_cycles_are_numbered_per_target(tmp_path):
+    store = Store(tmp_path / "s.db")
+    assert store.start_cycle("a", forced=True, head="h")[1] == 1
+    assert store.start_cycle("a", forced=False, head="h")[1] == 2
+    assert store.start_cycle("b", forced=False, head="h")[1] == 1
+
+
+def test_a_cycle_of_a_killed_process_is_marked_interrupted(tmp_path):
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        from pathlib import Path
+        from daemon.store import Store
+        Store(Path({str(tmp_path / "s.db")!r})).start_cycle("a", forced=True, head="h")
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=False)
+    mine = Store(tmp_path / "s.db")
+    mine.start_cycle("b", forced=True, head="h")
+    [dead] = Store(tmp_path / "s.db").cycles("a")
+    assert dead["status"] == "interrupted"
+    assert "stopped before the cycle ended" in dead["reason"]
+    [live] = Store(tmp_path / "s.db").cycles("b")  # a live process's cycle is left running
+    assert live["status"] == "running"
+
+
+def test_a_corrupt_database_is_moved_aside_and_started_afresh(tmp_path, caplog):
+    path = tmp_path / "s.db"
+    path.write_bytes(b"this is not a database" * 100)
+    store = Store(path)
+    assert store.cycles("a") == []
+    assert "unreadable" in caplog.text
+    assert list(tmp_path.glob("s.db.corrupt-*"))
+
+
+def test_a_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "s.db"
+    Store(path).close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value='99' WHERE key='schema'")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreVersionError, match="newer than this Neuromutant"):
+        Store(path)
+
+
+def test_baselines_are_cached_by_tree(tmp_path):
+    store = Store(tmp_path / "s.db")
+    store.save_baseline("a", "tree1", '["tests"]', {"score": 0.5})
+    assert store.baseline("a", "tree1", '["tests"]') == {"score": 0.5}
+    assert store.baseline("a", "tree2", '["tests"]') is None
