@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from daemon.paths import PROJECT_ROOT
 from daemon.targets import TargetError, UnknownTarget, load_registry, load_target
 
 GOOD = """\
@@ -80,3 +81,10 @@ def test_unknown_names_get_suggestions(tmp_path):
     registry = load_registry(tmp_path, tmp_path)
     with pytest.raises(UnknownTarget, match=re.escape("Did you mean 'beta'?")):
         registry.get("betta")
+
+
+def test_the_shipped_targets_are_valid(tmp_path):
+    registry = load_registry(PROJECT_ROOT / "targets", tmp_path)
+    assert registry.errors == {}
+    assert "alpha" in registry.targets
+    assert registry.targets["alpha"].example.is_dir()
