@@ -8,7 +8,7 @@ import sys
 
 from sandbox.errors import Error as SandboxError
 
-from . import logs, sandbox_cmd, targets_cmd
+from . import cycle_cmd, logs, sandbox_cmd, targets_cmd
 from .errors import Error
 
 log = logging.getLogger("nmctl")
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug lines")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     targets_cmd.add_parser(commands)
+    cycle_cmd.add_parsers(commands)
     sandbox_cmd.add_parser(commands)
     return parser
 

@@ -1,0 +1,458 @@
+"""One improvement cycle of a code target.
+
+baseline (cached by tree hash) -> forced-fail probe -> mutations in order, within
+the budget -> batches evaluated in the sandbox -> the best candidate that improves
+the score and breaks no passing test -> one commit -> verification of the
+committed tree in a fresh sandbox -> a revert commit if that fails. Everything
+is recorded in the store; the repository is touched only by the ledger.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from policies.codemods import Mutation, MutationError, apply_mutation, enumerate_mutations
+from policies.ordering import Ordering, PlainOrder
+from sandbox.backend import Backend
+from sandbox.evaluate import Candidate, TestRun, run_batch, run_tests
+
+from .ledger import Identity, Ledger, LedgerError, format_message
+from .locks import target_lock
+from .store import Store
+from .targets import TargetSpec
+
+log = logging.getLogger(__name__)
+
+TIMEOUT_FACTOR = 10.0
+MIN_CANDIDATE_TIMEOUT = 2.0
+"""A candidate may take ten times the baseline's test time (at least 2 s, at most the
+target's own timeout) before it counts as hung: mutants that loop forever are common."""
+
+PROBE_SOURCE = "raise ImportError('neuromutant forced-fail probe: deliberately broken')\n"
+
+Progress = Callable[..., None]
+"""Called as ``progress(event, **data)``: 'phase' (name), 'evaluated' (done, total, best)."""
+
+
+@dataclass
+class Baseline:
+    """A judged run of the committed tree, as cached in the store."""
+
+    score: float
+    passed: int
+    collected: int
+    passing: list[str]
+    duration: float = 0.0
+    """Seconds the pytest session took: candidates get a time limit scaled from it."""
+    probe_passed: int | None = None
+
+    @classmethod
+    def of(cls, run: TestRun) -> Baseline:
+        """From a valid run."""
+        duration = float((run.result.result or {}).get("duration", 0.0))
+        return cls(run.score, run.passed, run.collected, sorted(run.passing()), duration)
+
+
+@dataclass
+class CycleReport:
+    """What one cycle did, for `nmctl cycle` and the daemon's log."""
+
+    target: str
+    cycle: int
+    status: str
+    """accepted, rejected, reverted, waiting or error."""
+    reason: str
+    baseline_score: float | None = None
+    best_score: float | None = None
+    candidates: int = 0
+    sandbox_seconds: float = 0.0
+    commit: str | None = None
+    revert: str | None = None
+    mutation: dict[str, Any] | None = None
+    seconds: float = 0.0
+    recovered: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data."""
+        return asdict(self)
+
+
+def open_ledger(spec: TargetSpec) -> Ledger:
+    """The target's repository, made from its example on first use."""
+    identity = Identity(spec.config.author.name, spec.config.author.email)
+    if not spec.repo.exists() and spec.example is not None:
+        log.info("%s: creating %s from %s", spec.name, spec.repo, spec.example)
+        return Ledger.create_from(spec.repo, spec.example, spec.name, identity)
+    return Ledger(spec.repo, identity)
+
+
+def run_cycle(
+    spec: TargetSpec,
+    state: Path,
+    backend: Backend,
+    store: Store,
+    *,
+    forced: bool = True,
+    ordering: Ordering | None = None,
+    progress: Progress | None = None,
+) -> CycleReport:
+    """Run one cycle of `spec` under its lock; never leaves the repository dirty."""
+    with target_lock(state, spec.name):
+        ledger = open_ledger(spec)
+        recovered = ledger.recover()
+        cycle_id, number = store.start_cycle(spec.name, forced=forced, head=ledger.head())
+        cycle = _Cycle(
+            spec,
+            state,
+            backend,
+            store,
+            ledger,
+            cycle_id,
+            number,
+            ordering or PlainOrder(),
+            progress or (lambda *a, **k: None),
+        )
+        try:
+            report = cycle.run()
+        except Exception as exc:
+            log.exception("%s: cycle %d failed", spec.name, number)
+            report = cycle.report("error", f"{type(exc).__name__}: {exc}")
+        report.recovered = recovered
+        store.end_cycle(
+            cycle_id,
+            report.status,
+            report.reason,
+            baseline_score=report.baseline_score,
+            best_score=report.best_score,
+            candidates=report.candidates,
+            sandbox_seconds=report.sandbox_seconds,
+            commit_sha=report.commit,
+        )
+        return report
+
+
+class _Cycle:
+    def __init__(
+        self,
+        spec: TargetSpec,
+        state: Path,
+        backend: Backend,
+        store: Store,
+        ledger: Ledger,
+        cycle_id: int,
+        number: int,
+        ordering: Ordering,
+        progress: Progress,
+    ) -> None:
+        self.spec, self.config = spec, spec.config
+        self.state, self.backend, self.store, self.ledger = state, backend, store, ledger
+        self.cycle_id, self.number = cycle_id, number
+        self.ordering, self.progress = ordering, progress
+        self.limits = self.config.sandbox.limits()
+        self.started = time.monotonic()
+        self.fields: dict[str, Any] = {}
+
+    def report(self, status: str, reason: str) -> CycleReport:
+        return CycleReport(
+            self.spec.name,
+            self.number,
+            status,
+            reason,
+            seconds=time.monotonic() - self.started,
+            **self.fields,
+        )
+
+    def run(self) -> CycleReport:
+        files = self.ledger.files(self.config.files)
+        if not files:
+            return self.report(
+                "error",
+                f"no tracked Python file matches files = "
+                f"{list(self.config.files)} in {self.spec.repo}",
+            )
+        dirty = self.ledger.dirty(files)
+        if dirty:
+            return self.report(
+                "waiting",
+                f"uncommitted changes in {', '.join(dirty)}: commit "
+                "or stash them; this cycle touched nothing",
+            )
+        baseline = self.baseline(files, self.config.tests)
+        if isinstance(baseline, CycleReport):
+            return baseline
+        self.fields["baseline_score"] = baseline.score
+        if baseline.score >= 1.0:
+            return self.report(
+                "rejected", f"all {baseline.collected} tests pass already; nothing to repair"
+            )
+        sources = {path: self.ledger.read(path) for path in files}
+        mutations = self.mutations(sources)
+        runs = self.evaluate(mutations, sources, baseline)
+        winner = self.select(mutations, runs, sources, baseline)
+        if winner is None:
+            best = max((r.score for r in runs.values() if r.valid), default=baseline.score)
+            self.fields["best_score"] = best
+            return self.report(
+                "rejected",
+                f"none of {len(runs)} candidates improved on "
+                f"{baseline.score:.3f} without breaking a passing test "
+                f"(best valid score {best:.3f})",
+            )
+        return self.commit_and_verify(winner, sources, baseline, len(runs))
+
+    # --- baseline -----------------------------------------------------------------------
+
+    def baseline(self, files: list[str], args: Sequence[str]) -> Baseline | CycleReport:
+        self.progress("phase", name="baseline")
+        tree = self.ledger.tree()
+        key = json.dumps(list(args))
+        cached = self.store.baseline(self.spec.name, tree, key)
+        if cached is not None:
+            return Baseline(**cached)
+        snapshot = self.ledger.snapshot(self.snapshot_path(tree))
+        run = run_tests(
+            self.backend, snapshot, args, limits=self.limits, name=f"{self.spec.name}-baseline"
+        )
+        self.fields["sandbox_seconds"] = run.result.wall_time
+        if not run.valid:
+            return self.report("error", f"the baseline run of {tree[:12]} is invalid: {run.reason}")
+        baseline = Baseline.of(run)
+        probe = run_tests(
+            self.backend,
+            snapshot,
+            args,
+            limits=self.limits,
+            overlays={path: PROBE_SOURCE for path in files},
+            name=f"{self.spec.name}-probe",
+        )
+        baseline.probe_passed = probe.passed if probe.valid else 0
+        if baseline.passed and baseline.probe_passed >= baseline.passed:
+            return self.report(
+                "error",
+                f"the tests do not exercise {', '.join(files)}: with every one of those files "
+                f"broken, {baseline.probe_passed} tests still pass (baseline: {baseline.passed})",
+            )
+        self.store.save_baseline(self.spec.name, tree, key, asdict(baseline))
+        return baseline
+
+    def snapshot_path(self, tree: str) -> Path:
+        return self.state / "snapshots" / self.spec.name / tree
+
+    # --- candidates ---------------------------------------------------------------------
+
+    def mutations(self, sources: dict[str, str]) -> list[Mutation]:
+        self.progress("phase", name="mutations")
+        every: list[Mutation] = []
+        for path, source in sources.items():
+            try:
+                every += enumerate_mutations(source, path)
+            except MutationError as exc:
+                log.warning("%s: skipping %s: %s", self.spec.name, path, exc)
+        return self.ordering.order(every)[: self.config.budget.candidates]
+
+    def evaluate(
+        self, mutations: list[Mutation], sources: dict[str, str], baseline: Baseline
+    ) -> dict[int, TestRun]:
+        """Each evaluated mutation's run, by index; no new batch starts once time is up."""
+        snapshot = self.snapshot_path(self.ledger.tree())
+        size = self.config.sandbox.batch
+        batches = [
+            list(range(i, min(i + size, len(mutations)))) for i in range(0, len(mutations), size)
+        ]
+        deadline = self.started + self.config.budget.seconds
+        scaled = max(MIN_CANDIDATE_TIMEOUT, TIMEOUT_FACTOR * baseline.duration)
+        limits = dataclasses.replace(self.limits, timeout=min(self.limits.timeout, scaled))
+        runs: dict[int, TestRun] = {}
+        self.progress("evaluated", done=0, total=len(mutations), best=baseline.score)
+
+        def one_batch(indices: list[int]) -> None:
+            if time.monotonic() > deadline or any(
+                r.valid and r.score >= 1.0 for r in runs.values()
+            ):
+                return  # out of time, or a candidate already passes every test
+            candidates = [
+                Candidate(
+                    str(i),
+                    {mutations[i].path: apply_mutation(sources[mutations[i].path], mutations[i])},
+                )
+                for i in indices
+            ]
+            results = run_batch(
+                self.backend,
+                snapshot,
+                candidates,
+                self.config.tests,
+                limits=limits,
+                min_collected=baseline.collected,
+                name=f"{self.spec.name}-cycle{self.number}",
+                must_pass=baseline.passing,
+            )
+            for index, run in zip(indices, results, strict=True):
+                runs[index] = run
+            best = max([baseline.score, *(r.score for r in runs.values() if r.valid)])
+            self.progress("evaluated", done=len(runs), total=len(mutations), best=best)
+
+        with ThreadPoolExecutor(max_workers=self.config.sandbox.parallel) as pool:
+            list(pool.map(one_batch, batches))
+        self.fields["candidates"] = len(runs)
+        self.fields["sandbox_seconds"] = self.fields.get("sandbox_seconds", 0.0) + sum(
+            r.result.wall_time for r in runs.values()
+        )
+        self.store.add_candidates(
+            self.cycle_id,
+            [
+                {
+                    "mutation": mutations[i].to_dict(),
+                    "outcome": runs[i].result.outcome.value,
+                    "valid": runs[i].valid,
+                    "score": runs[i].score,
+                    "passed": runs[i].passed,
+                    "collected": runs[i].collected,
+                    "wall_time": runs[i].result.wall_time,
+                    "reason": runs[i].reason,
+                }
+                for i in sorted(runs)
+            ],
+        )
+        return runs
+
+    def select(
+        self,
+        mutations: list[Mutation],
+        runs: dict[int, TestRun],
+        sources: dict[str, str],
+        baseline: Baseline,
+    ) -> tuple[Mutation, TestRun] | None:
+        """Improves the score, keeps every passing test; ties go to the smaller diff."""
+        passing = set(baseline.passing)
+        eligible = []
+        for index, run in sorted(runs.items()):
+            if run.valid and run.score > baseline.score and passing <= run.passing():
+                mutation = mutations[index]
+                new = apply_mutation(sources[mutation.path], mutation)
+                eligible.append(
+                    (
+                        -run.score,
+                        _diff_size(sources[mutation.path], new),
+                        run.result.wall_time,
+                        index,
+                        mutation,
+                        run,
+                    )
+                )
+        if not eligible:
+            return None
+        *_, mutation, run = min(eligible, key=lambda e: e[:4])
+        return mutation, run
+
+    # --- commit, verify, revert ---------------------------------------------------------
+
+    def commit_and_verify(
+        self,
+        winner: tuple[Mutation, TestRun],
+        sources: dict[str, str],
+        baseline: Baseline,
+        tried: int,
+    ) -> CycleReport:
+        mutation, run = winner
+        self.fields.update(best_score=run.score, mutation=mutation.to_dict())
+        subject = (
+            f"{self.spec.name}: {mutation.summary} "
+            f"(tests {baseline.passed}/{baseline.collected} -> "
+            f"{run.passed}/{run.collected})"
+        )
+        body = f"Operator: {mutation.operator} at {mutation.path}:{mutation.line}"
+        message = format_message(
+            subject,
+            body,
+            {
+                "Target": self.spec.name,
+                "Cycle": self.number,
+                "Operator": mutation.operator,
+                "Site": f"{mutation.path}:{mutation.line} (site {mutation.site}, "
+                f"variant {mutation.variant})",
+                "Score": f"{baseline.score:.3f} -> {run.score:.3f}",
+                "Candidates": tried,
+            },
+        )
+        self.progress("phase", name="commit")
+        new_source = apply_mutation(sources[mutation.path], mutation)
+        try:
+            sha = self.ledger.commit_file(mutation.path, new_source, message)
+        except LedgerError as exc:
+            return self.report("waiting", f"not committed: {exc}")
+        self.fields["commit"] = sha
+        self.store.add_commit(self.spec.name, self.cycle_id, sha, "accept", subject)
+        problem = self.verify(baseline)
+        if problem is None:
+            return self.report("accepted", f"{subject} [{sha[:12]}]")
+        revert_subject = f'Revert "{subject}"'
+        revert = self.ledger.revert(
+            sha,
+            format_message(
+                revert_subject,
+                f"This reverts commit {sha}.\n\nVerification failed: {problem}",
+                {
+                    "Target": self.spec.name,
+                    "Cycle": self.number,
+                    "Reverts": sha,
+                    "Reason": problem.splitlines()[0][:200],
+                },
+            ),
+        )
+        self.fields["revert"] = revert
+        self.store.add_commit(self.spec.name, self.cycle_id, revert, "revert", revert_subject)
+        return self.report("reverted", f"verification of {sha[:12]} failed: {problem}")
+
+    def verify(self, before: Baseline) -> str | None:
+        """Why the committed tree fails verification (with held-out tests), or None."""
+        self.progress("phase", name="verify")
+        args = [*self.config.tests, *self.config.held_out]
+        reference = before
+        if self.config.held_out:
+            parent = self.ledger.repo.head.commit.parents[0].hexsha
+            snapshot = self.ledger.snapshot(self.snapshot_path(self.ledger.tree(parent)), parent)
+            reference_run = run_tests(
+                self.backend, snapshot, args, limits=self.limits, name=f"{self.spec.name}-reference"
+            )
+            if not reference_run.valid:
+                return f"the held-out reference run is invalid: {reference_run.reason}"
+            reference = Baseline.of(reference_run)
+        snapshot = self.ledger.snapshot(self.snapshot_path(self.ledger.tree()))
+        run = run_tests(
+            self.backend,
+            snapshot,
+            args,
+            limits=self.limits,
+            min_collected=reference.collected,
+            name=f"{self.spec.name}-verify",
+        )
+        self.fields["sandbox_seconds"] = (
+            self.fields.get("sandbox_seconds", 0.0) + run.result.wall_time
+        )
+        if not run.valid:
+            return f"the committed tree's run is invalid: {run.reason}"
+        broken = sorted(set(reference.passing) - run.passing())
+        if broken:
+            return f"{len(broken)} test(s) that passed before now fail: {', '.join(broken[:5])}"
+        if run.score <= reference.score:
+            return f"score {run.score:.3f} is not above {reference.score:.3f}"
+        return None
+
+
+def _diff_size(old: str, new: str) -> int:
+    """Changed lines between two sources: ties go to the smaller edit."""
+    return sum(
+        1
+        for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=0)
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    )
