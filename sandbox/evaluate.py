@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,6 +84,8 @@ def judge(result: Result, min_collected: int = 0) -> TestRun:
         reason = f"{result.outcome.value}: {result.detail}"
     elif doc is None:
         reason = "the run ended before the runner reported (did the code exit at import?)"
+    elif doc.get("stopped"):
+        reason = f"stopped at {doc['stopped']}, which passed at baseline and failed"
     elif not doc.get("complete"):
         reason = f"the pytest session did not finish ({doc.get('crash') or 'interrupted'})"
     elif doc.get("exit_status") not in (0, 1):
@@ -96,8 +98,8 @@ def judge(result: Result, min_collected: int = 0) -> TestRun:
     return TestRun(result, tests, collected, valid=not reason, reason=reason)
 
 
-def _payload(args: Sequence[str]) -> dict[str, Any]:
-    return {"src": SRC, "args": list(args)}
+def _payload(args: Sequence[str], must_pass: Iterable[str] = ()) -> dict[str, Any]:
+    return {"src": SRC, "args": list(args), "must_pass": sorted(must_pass)}
 
 
 def pytest_job(
@@ -142,16 +144,18 @@ def batch_job(
     limits: Limits | None = None,
     preload: Sequence[str] = (),
     name: str = "batch",
+    must_pass: Iterable[str] = (),
 ) -> Job:
     """A job that runs the tests once per candidate, forked from one warm harness.
 
-    `limits.timeout` is per candidate; the sandbox as a whole gets the sum.
+    `limits.timeout` is per candidate; the sandbox as a whole gets the sum. A
+    candidate's run stops at the first test of `must_pass` that fails.
     """
     limits = limits or Limits()
     for candidate in candidates:
         check_overlay_paths(candidate.overlays)
     payload = {
-        **_payload(args),
+        **_payload(args, must_pass),
         "scratch": WORK,
         "wipe": ["/tmp", "/dev/shm"],
         "candidate_timeout": limits.timeout,
@@ -219,9 +223,15 @@ def run_batch(
     min_collected: int = 0,
     preload: Sequence[str] = (),
     name: str = "batch",
+    must_pass: Iterable[str] = (),
 ) -> list[TestRun]:
-    """Run every candidate's tests in one sandbox; one judged run per candidate."""
+    """Run every candidate's tests in one sandbox; one judged run per candidate.
+
+    With `must_pass` (the baseline's passing tests), a candidate that fails one
+    of them stops there and is judged invalid: it could never be accepted.
+    """
     if not candidates:
         return []
-    result = backend.run(batch_job(tree, candidates, args, limits, preload, name))
+    job = batch_job(tree, candidates, args, limits, preload, name, must_pass)
+    result = backend.run(job)
     return [judge(r, min_collected) for r in split_batch(result, candidates)]

@@ -68,6 +68,7 @@ def _child(
     overlays: dict[str, str],
     scratch: str,
     prepared: Prepared | None,
+    must_pass: frozenset[str],
     out_fd: int,
     result_fd: int,
 ) -> None:
@@ -84,7 +85,7 @@ def _child(
         os.environ["TMPDIR"] = os.path.join(scratch, "tmp")
         os.environ["HOME"] = scratch
         overlay.install(src, overlays)
-        result = run_session(src, args, scratch, prepared)
+        result = run_session(src, args, scratch, prepared, must_pass)
         data = json.dumps(result).encode()
         while data:
             data = data[os.write(result_fd, data) :]
@@ -145,6 +146,7 @@ def run_candidate(
             candidate.get("overlays", {}),
             scratch,
             prepared,
+            frozenset(payload.get("must_pass", ())),
             out_w,
             res_w,
         )

@@ -24,7 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, src)
     overlay.install(src, job.get("overlays", {}))
     scratch = os.getcwd()
-    result = run_session(src, payload.get("args", []), scratch)
+    must_pass = frozenset(payload.get("must_pass", ()))
+    result = run_session(src, payload.get("args", []), scratch, must_pass=must_pass)
     tmp = job["result_path"] + ".part"
     Path(tmp).write_text(json.dumps(result))
     os.replace(tmp, job["result_path"])

@@ -13,24 +13,38 @@ failure to prepare falls back to a full `pytest.main` per child.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
+import traceback
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from .overlay import is_test_file
 
 RESULT_VERSION = 1
+MAX_PRECOMPILED = 2000
+"""Test files whose rewritten code the harness keeps for its children."""
 DETAIL_LIMIT = 2000
 """Characters kept of each failure's report."""
 
 
 class Collector:
-    """A pytest plugin that records collection and per-test outcomes."""
+    """A pytest plugin that records collection and per-test outcomes.
 
-    def __init__(self) -> None:
+    Given `must_pass` (the tests that passed at baseline), it stops the session
+    at the first of them that fails: such a candidate can never be accepted, so
+    running the rest of its tests would only cost time.
+    """
+
+    def __init__(self, must_pass: frozenset[str] = frozenset()) -> None:
+        self.must_pass = must_pass
+        self.stopped: str | None = None
         self.tests: dict[str, str] = {}
         self.failures: dict[str, str] = {}
         self.collected = 0
@@ -61,6 +75,14 @@ class Collector:
             self.tests[nodeid] = "skipped"
         if report.failed:
             self.failures[nodeid] = report.longreprtext[-DETAIL_LIMIT:]
+            if nodeid in self.must_pass and self.stopped is None:
+                self.stopped = nodeid
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item: Any, nextitem: Any) -> bool | None:  # noqa: D102
+        # Once stopped, every later test is "handled" without running: cheaper than
+        # session.shouldstop, whose interruption pytest renders as a traceback.
+        return True if self.stopped else None
 
     def pytest_sessionfinish(self, session: Any, exitstatus: int) -> None:  # noqa: D102
         self.finished = True
@@ -79,6 +101,7 @@ class Collector:
             "collection_errors": self.collection_errors,
             "duration": duration,
             "crash": crash,
+            "stopped": self.stopped,
         }
 
 
@@ -137,13 +160,49 @@ def prepare(src: str, args: list[str], scratch: str) -> Prepared | None:
         for name in modules:
             del sys.modules[name]
         return None
+    _precompile_tests(src, args, config)
     return Prepared(config, session)
+
+
+def _test_files(src: str, args: list[str]) -> list[Path]:
+    found: list[Path] = []
+    for arg in args or ["."]:
+        if arg.startswith("-"):
+            continue
+        path = Path(src) / arg.split("::")[0]
+        candidates = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        found += [p for p in candidates if is_test_file(p.name)]
+    return found[:MAX_PRECOMPILED]
+
+
+def _precompile_tests(src: str, args: list[str], config: Any) -> None:
+    """Rewrite the test files' asserts once here, not in every child.
+
+    pytest caches rewritten test modules as .pyc next to them, which a read-only
+    tree forbids, so each child would parse and rewrite every test file again:
+    more than half of a candidate's time on a 50-test suite. Test files are
+    never part of a candidate, so their rewritten code is the same for all.
+    """
+    try:
+        from _pytest.assertion import rewrite
+    except ImportError:
+        return
+    original = getattr(rewrite, "_rewrite_test", None)
+    if original is None:
+        return
+    cache: dict[str, Any] = {}
+    for path in _test_files(src, args):
+        with contextlib.suppress(Exception):  # a broken test file fails in the child
+            cache[str(path)] = original(path, config)
+
+    def rewrite_test(fn: Any, config: Any) -> Any:
+        return cache.get(str(fn)) or original(fn, config)
+
+    rewrite._rewrite_test = rewrite_test
 
 
 def _run_prepared(prepared: Prepared) -> int:
     """The rest of pytest's `wrap_session`: collect, run, finish, unconfigure."""
-    import pytest
-
     config, session = prepared.config, prepared.session
     try:
         try:
@@ -155,8 +214,10 @@ def _run_prepared(prepared: Prepared) -> int:
                 session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED
         except session.Failed:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        except (KeyboardInterrupt, pytest.exit.Exception, session.Interrupted):
+        except (KeyboardInterrupt, pytest.exit.Exception):  # session.Interrupted among them
             session.exitstatus = pytest.ExitCode.INTERRUPTED
+            excinfo = pytest.ExceptionInfo.from_current()
+            config.hook.pytest_keyboard_interrupt(excinfo=excinfo)
         except BaseException:
             session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
             raise
@@ -169,15 +230,18 @@ def _run_prepared(prepared: Prepared) -> int:
 
 
 def run_session(
-    src: str, args: list[str], scratch: str, prepared: Prepared | None = None
+    src: str,
+    args: list[str],
+    scratch: str,
+    prepared: Prepared | None = None,
+    must_pass: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """Run pytest on `args` and return the result document.
 
-    With `prepared` (in a forked child), only collection and the run remain.
+    With `prepared` (in a forked child), only collection and the run remain;
+    with `must_pass`, the run stops at the first of those tests to fail.
     """
-    import pytest
-
-    collector = Collector()
+    collector = Collector(must_pass)
     started = time.monotonic()
     crash = None
     status: int | None = None
@@ -188,5 +252,6 @@ def run_session(
             prepared.config.pluginmanager.register(collector, "neuromutant-collector")
             status = _run_prepared(prepared)
     except BaseException as exc:  # the code under test may raise SystemExit at import
-        status, crash = None, f"{type(exc).__name__}: {exc}"
+        where = traceback.format_exc(limit=-3)[-DETAIL_LIMIT:]
+        status, crash = None, f"{type(exc).__name__}: {exc}\n{where}"
     return collector.document(status, crash, time.monotonic() - started)
