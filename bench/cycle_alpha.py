@@ -6,11 +6,13 @@ sandbox runs (containers started) to the first accepted repair and to the last,
 and the defects left.
 
     python bench/cycle_alpha.py [--max-cycles 8] [--json out.json]
+    python bench/cycle_alpha.py --max-cycles 1 --candidates 200 --batch 1   # no batching
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -42,14 +44,30 @@ class Counting:
         return self.backend.describe()
 
 
+def override(spec, batch: int | None, candidates: int | None):
+    config = spec.config
+    if batch:
+        config = config.model_copy(
+            update={"sandbox": config.sandbox.model_copy(update={"batch": batch})}
+        )
+    if candidates:
+        config = config.model_copy(
+            update={"budget": config.budget.model_copy(update={"candidates": candidates})}
+        )
+    return dataclasses.replace(spec, config=config)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-cycles", type=int, default=8)
+    parser.add_argument("--batch", type=int, help="candidates per sandbox (1: a container each)")
+    parser.add_argument("--candidates", type=int, help="cap on candidates per cycle")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=ROOT / "state") as tmp:
         state = Path(tmp)
         spec = load_registry(ROOT / "targets", state).get("alpha")
+        spec = override(spec, args.batch, args.candidates)
         backend = Counting(DockerBackend(state))
         store = Store(state / "neuromutant.db")
         started = time.monotonic()
