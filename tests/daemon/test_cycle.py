@@ -232,3 +232,47 @@ def test_kill_9_during_evaluation_then_a_new_cycle_starts_clean(
     assert [r["status"] for r in rows] == ["accepted", "interrupted"]
     orphans = docker_client.containers.list(all=True, filters={"label": f"{reaper.OWNER_LABEL}"})
     assert not [c for c in orphans if c.labels[reaper.OWNER_LABEL].split("/")[1] == str(child.pid)]
+
+
+def nmctl(targets: Path, state: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "daemon.nmctl",
+            *args,
+            "--targets",
+            str(targets),
+            "--state",
+            str(state),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_history_and_rollback_from_the_command_line(docker_backend, tmp_path):
+    targets, state = make_target(tmp_path)
+    report, spec = cycle(targets, state, docker_backend)
+    assert report.status == "accepted", report.reason
+
+    history = json.loads(nmctl(targets, state, "history", "calc", "--json").stdout)
+    assert [(c["number"], c["status"], c["commit_sha"]) for c in history] == [
+        (1, "accepted", report.commit)
+    ]
+
+    done = nmctl(targets, state, "rollback", "calc", "--json")
+    assert done.returncode == 0, done.stderr
+    [revert] = json.loads(done.stdout)
+    assert revert["reverted"] == report.commit
+    assert "return a - b" in (spec.repo / "calc/ops.py").read_text()
+    assert git(spec.repo, "status", "--porcelain") == ""
+    logged = json.loads(nmctl(targets, state, "log", "calc", "--json").stdout)
+    assert [(e["sha"], e["reverted"]) for e in logged] == [
+        (revert["revert"], False),
+        (report.commit, True),
+    ]
+    again = nmctl(targets, state, "rollback", "calc")
+    assert again.returncode == 1
+    assert "nothing to roll back" in again.stderr
