@@ -13,6 +13,7 @@ import dataclasses
 import difflib
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -234,6 +235,7 @@ class _Cycle:
             overlays={path: PROBE_SOURCE for path in files},
             name=f"{self.spec.name}-probe",
         )
+        self.fields["sandbox_seconds"] += probe.result.wall_time
         baseline.probe_passed = probe.passed if probe.valid else 0
         if baseline.passed and baseline.probe_passed >= baseline.passed:
             return self.report(
@@ -272,13 +274,14 @@ class _Cycle:
         scaled = max(MIN_CANDIDATE_TIMEOUT, TIMEOUT_FACTOR * baseline.duration)
         limits = dataclasses.replace(self.limits, timeout=min(self.limits.timeout, scaled))
         runs: dict[int, TestRun] = {}
+        lock = threading.Lock()  # batches finish on several threads
         self.progress("evaluated", done=0, total=len(mutations), best=baseline.score)
 
         def one_batch(indices: list[int]) -> None:
-            if time.monotonic() > deadline or any(
-                r.valid and r.score >= 1.0 for r in runs.values()
-            ):
-                return  # out of time, or a candidate already passes every test
+            with lock:
+                perfect = any(r.valid and r.score >= 1.0 for r in runs.values())
+            if perfect or time.monotonic() > deadline:
+                return  # a candidate already passes every test, or time is up
             candidates = [
                 Candidate(
                     str(i),
@@ -296,10 +299,10 @@ class _Cycle:
                 name=f"{self.spec.name}-cycle{self.number}",
                 must_pass=baseline.passing,
             )
-            for index, run in zip(indices, results, strict=True):
-                runs[index] = run
-            best = max([baseline.score, *(r.score for r in runs.values() if r.valid)])
-            self.progress("evaluated", done=len(runs), total=len(mutations), best=best)
+            with lock:
+                runs.update(zip(indices, results, strict=True))
+                best = max([baseline.score, *(r.score for r in runs.values() if r.valid)])
+                self.progress("evaluated", done=len(runs), total=len(mutations), best=best)
 
         with ThreadPoolExecutor(max_workers=self.config.sandbox.parallel) as pool:
             list(pool.map(one_batch, batches))
