@@ -26,7 +26,7 @@ from policies.ordering import Ordering, PlainOrder
 from sandbox.backend import Backend
 from sandbox.evaluate import Candidate, TestRun, run_batch, run_tests
 
-from .ledger import Identity, Ledger, LedgerError, format_message
+from .ledger import Ledger, LedgerError, format_message, open_ledger
 from .locks import target_lock
 from .store import Store
 from .targets import TargetSpec
@@ -85,15 +85,6 @@ class CycleReport:
     def to_dict(self) -> dict[str, Any]:
         """Plain data."""
         return asdict(self)
-
-
-def open_ledger(spec: TargetSpec) -> Ledger:
-    """The target's repository, made from its example on first use."""
-    identity = Identity(spec.config.author.name, spec.config.author.email)
-    if not spec.repo.exists() and spec.example is not None:
-        log.info("%s: creating %s from %s", spec.name, spec.repo, spec.example)
-        return Ledger.create_from(spec.repo, spec.example, spec.name, identity)
-    return Ledger(spec.repo, identity)
 
 
 def run_cycle(

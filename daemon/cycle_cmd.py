@@ -6,19 +6,21 @@ import argparse
 import json
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sandbox.backend import open_backend
 
-from .cycle import CycleReport, open_ledger, run_cycle
 from .errors import Error
-from .ledger import LedgerError, format_message
+from .ledger import LedgerError, format_message, open_ledger
 from .locks import target_lock
 from .paths import state_dir, targets_dir
 from .sandbox_cmd import add_backend_options
 from .store import Store
 from .targets import load_registry
 from .targets_cmd import add_common
+
+if TYPE_CHECKING:  # the cycle pulls in libcst and the operators: only `nmctl cycle` needs it
+    from .cycle import CycleReport
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -129,6 +131,8 @@ def summary(report: CycleReport) -> str:
 
 def cmd_cycle(args: argparse.Namespace) -> int:
     """`nmctl cycle NAME`: exit 0 unless the cycle ended in error."""
+    from .cycle import run_cycle
+
     state = state_dir(args.state)
     spec = load_registry(targets_dir(args.targets), state).get(args.name)
     backend = open_backend(

@@ -25,6 +25,7 @@ import git
 from sandbox.runners.overlay import is_test_file
 
 from .errors import Error
+from .targets import TargetSpec
 
 log = logging.getLogger(__name__)
 
@@ -284,6 +285,15 @@ class Ledger:
             return (self.path / path).read_text()
         except OSError:
             return None
+
+
+def open_ledger(spec: TargetSpec) -> Ledger:
+    """The target's repository, made from its example on first use."""
+    identity = Identity(spec.config.author.name, spec.config.author.email)
+    if not spec.repo.exists() and spec.example is not None:
+        log.info("%s: creating %s from %s", spec.name, spec.repo, spec.example)
+        return Ledger.create_from(spec.repo, spec.example, spec.name, identity)
+    return Ledger(spec.repo, identity)
 
 
 def _open_by_any_process(path: Path) -> bool:

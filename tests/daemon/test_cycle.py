@@ -10,7 +10,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from daemon.cycle import open_ledger, run_cycle
+from daemon.cycle import run_cycle
+from daemon.ledger import open_ledger
 from daemon.store import Store
 from daemon.targets import load_registry
 from sandbox import reaper
@@ -188,7 +189,7 @@ KILL_DURING_EVALUATION = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from daemon.cycle import open_ledger, run_cycle
+    from daemon.cycle import run_cycle
     from daemon.store import Store
     from daemon.targets import load_registry
     from sandbox.docker_backend import DockerBackend
