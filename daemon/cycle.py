@@ -96,8 +96,12 @@ def run_cycle(
     forced: bool = True,
     ordering: Ordering | None = None,
     progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> CycleReport:
-    """Run one cycle of `spec` under its lock; never leaves the repository dirty."""
+    """Run one cycle of `spec` under its lock; never leaves the repository dirty.
+
+    Setting `stop` ends the cycle early: no new batch starts and nothing is committed.
+    """
     with target_lock(state, spec.name):
         ledger = open_ledger(spec)
         recovered = ledger.recover()
@@ -112,6 +116,7 @@ def run_cycle(
             number,
             ordering or PlainOrder(),
             progress or (lambda *a, **k: None),
+            stop or threading.Event(),
         )
         try:
             report = cycle.run()
@@ -144,11 +149,12 @@ class _Cycle:
         number: int,
         ordering: Ordering,
         progress: Progress,
+        stop: threading.Event,
     ) -> None:
         self.spec, self.config = spec, spec.config
         self.state, self.backend, self.store, self.ledger = state, backend, store, ledger
         self.cycle_id, self.number = cycle_id, number
-        self.ordering, self.progress = ordering, progress
+        self.ordering, self.progress, self.stop = ordering, progress, stop
         self.limits = self.config.sandbox.limits()
         self.started = time.monotonic()
         self.fields: dict[str, Any] = {}
@@ -189,6 +195,10 @@ class _Cycle:
         sources = {path: self.ledger.read(path) for path in files}
         mutations = self.mutations(sources)
         runs = self.evaluate(mutations, sources, baseline)
+        if self.stop.is_set():
+            return self.report(
+                "stopped", f"stopped after {len(runs)} candidates; nothing committed"
+            )
         winner = self.select(mutations, runs, sources, baseline)
         if winner is None:
             best = max((r.score for r in runs.values() if r.valid), default=baseline.score)
@@ -271,8 +281,8 @@ class _Cycle:
         def one_batch(indices: list[int]) -> None:
             with lock:
                 perfect = any(r.valid and r.score >= 1.0 for r in runs.values())
-            if perfect or time.monotonic() > deadline:
-                return  # a candidate already passes every test, or time is up
+            if perfect or self.stop.is_set() or time.monotonic() > deadline:
+                return  # a candidate already passes every test, we are stopping, or time is up
             candidates = [
                 Candidate(
                     str(i),

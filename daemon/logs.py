@@ -26,5 +26,5 @@ def setup(verbose: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    for noisy in ("urllib3", "docker"):
+    for noisy in ("urllib3", "docker", "apscheduler", "watchdog"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,51 +1,117 @@
 """`nmd`: the Neuromutant daemon.
 
-Start-up prepares what every cycle relies on: the state directory, and a
-sandbox backend that answers (which also reaps containers orphaned by a
-crashed predecessor). Scheduling target cycles is built on top of this.
+Runs in the foreground and logs structured lines to stderr (journald keeps
+them). SIGTERM and SIGINT stop new cycles and wait a bounded time for running
+ones (they are crash-safe, so the bound is kept even if they do not end);
+SIGHUP reloads the target files. One `nmd` per state directory.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import logging
+import os
+import signal
 import sys
+import threading
+from pathlib import Path
 
 from sandbox.backend import open_backend
 from sandbox.errors import Error as SandboxError
 
 from . import logs
 from .errors import Error
-from .paths import state_dir
+from .paths import state_dir, targets_dir
 from .sandbox_cmd import add_backend_options
+from .service import Service
 
 log = logging.getLogger("nmd")
 
 
+class AlreadyRunning(Error):
+    """Another nmd holds this state directory."""
+
+    def __init__(self, state: Path, holder: str) -> None:
+        super().__init__(
+            f"another nmd ({holder}) already runs on {state}; stop it first, "
+            "or give this one another --state"
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `nmd` argument parser."""
-    parser = argparse.ArgumentParser(prog="nmd", description="The Neuromutant daemon.")
-    add_backend_options(parser, image=False)
+    parser = argparse.ArgumentParser(
+        prog="nmd",
+        description="The Neuromutant daemon: schedules improvement cycles of every target in "
+        "the targets folder, in the sandbox, until stopped.",
+    )
+    parser.add_argument(
+        "--targets", default=None, help="folder of target files (default: ./targets)"
+    )
+    add_backend_options(parser, image=True)
+    parser.add_argument(
+        "--max-concurrent",
+        type=int,
+        default=max(1, (os.cpu_count() or 2) // 2),
+        help="cycles running at once across targets (default: half the cores)",
+    )
+    parser.add_argument(
+        "--stop-grace",
+        type=float,
+        default=60.0,
+        help="seconds a stop waits for running cycles (default: 60)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug lines")
     return parser
 
 
+def hold_instance_lock(state: Path) -> int:
+    """Take the state directory's daemon lock, or raise `AlreadyRunning`."""
+    fd = os.open(state / "nmd.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 100, 0).decode(errors="replace").strip() or "unknown pid"
+        os.close(fd)
+        raise AlreadyRunning(state, holder) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)
+    return fd
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `nmd` console script: start-up checks, then report readiness."""
+    """Entry point of the `nmd` console script."""
     args = build_parser().parse_args(argv)
     logs.setup(args.verbose)
     try:
         state = state_dir(args.state)
-        backend = open_backend(state, args.backend, allow_bwrap_fallback=args.allow_bwrap)
+        hold_instance_lock(state)
+        backend = open_backend(
+            state, args.backend, allow_bwrap_fallback=args.allow_bwrap, image=args.image
+        )
     except (Error, SandboxError) as exc:
         log.error("cannot start: %s", exc)
         return 1
-    log.info("state in %s; sandbox backend %s ready", state, backend.name)
-    log.error(
-        "this build has no target scheduler yet: nothing to run; "
-        "use `nmctl sandbox check` to exercise the sandbox"
-    )
-    return 1
+    service = Service(state, targets_dir(args.targets), backend, max_concurrent=args.max_concurrent)
+    stop = threading.Event()
+
+    def on_stop(signum: int, _frame: object) -> None:
+        log.info("received %s: stopping", signal.Signals(signum).name)
+        stop.set()
+
+    def on_reload(_signum: int, _frame: object) -> None:
+        log.info("received SIGHUP: reloading the target files")
+        threading.Thread(target=service.reload, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, on_stop)
+    signal.signal(signal.SIGINT, on_stop)
+    signal.signal(signal.SIGHUP, on_reload)
+    log.info("state in %s, targets in %s, sandbox %s", state, service.folder, backend.name)
+    service.start()
+    stop.wait()
+    service.stop(args.stop_grace)
+    return 0
 
 
 if __name__ == "__main__":

@@ -70,6 +70,13 @@ class Schedule(_Strict):
     def _one_of(self) -> Schedule:
         if (self.every is None) == (self.cron is None):
             raise ValueError("give exactly one of 'every' ('15m') or 'cron' ('0 3 * * *')")
+        if self.cron is not None:
+            from apscheduler.triggers.cron import CronTrigger
+
+            try:
+                CronTrigger.from_crontab(self.cron)
+            except ValueError as exc:
+                raise ValueError(f"cron {self.cron!r} is not a crontab expression: {exc}") from None
         return self
 
 

@@ -1,0 +1,262 @@
+"""The running daemon: a scheduled job per target, hot registration, and a clean stop.
+
+APScheduler runs one job per valid target, from its schedule, with at most one
+instance per target and missed ticks coalesced; a semaphore bounds how many
+cycles run at once across targets. A watchdog observer reloads `targets/` a
+moment after it changes (editors write in several steps): new files are
+scheduled, changed ones rescheduled, removed ones unscheduled, and a file that
+became invalid is logged while its last valid definition keeps running. A
+cycle that crashes is logged and its target backs off; the others go on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from policies.trigger import ChangeRule, TriggerPolicy, TriggerState
+from sandbox.backend import Backend
+
+from . import notify
+from .ledger import LedgerError, open_ledger
+from .locks import TargetBusy
+from .store import Store
+from .targets import TargetSpec, load_registry
+
+log = logging.getLogger("nmd")
+
+DEBOUNCE_SECONDS = 1.0
+WRITES = frozenset({"created", "modified", "deleted", "moved", "closed"})
+BACKOFF_SECONDS = (60.0, 300.0, 1800.0)
+"""After 1, 2, 3+ crashed cycles in a row, a target waits this long before the next."""
+
+
+@dataclass
+class TargetState:
+    """What the daemon tracks of one target between ticks."""
+
+    spec: TargetSpec
+    paused: bool = False
+    running: bool = False
+    failures: int = 0
+    not_before: float = 0.0
+    last: dict[str, Any] | None = None
+
+
+class Service:
+    """Schedules cycles of every registered target until stopped."""
+
+    def __init__(
+        self,
+        state: Path,
+        targets: Path,
+        backend: Backend,
+        *,
+        max_concurrent: int = 1,
+        policy: TriggerPolicy | None = None,
+    ) -> None:
+        self.state, self.folder, self.backend = state, targets, backend
+        self.policy = policy or ChangeRule()
+        self.slots = threading.BoundedSemaphore(max_concurrent)
+        self.stopping = threading.Event()
+        self.targets: dict[str, TargetState] = {}
+        self.lock = threading.Lock()
+        self.scheduler = BackgroundScheduler(
+            job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
+        )
+        self.observer = Observer()
+        self._reload_timer: threading.Timer | None = None
+
+    # --- life ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Load the targets, schedule them, watch the folder, and tell systemd we are up."""
+        self.reload()
+        self.scheduler.start()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.observer.schedule(_Changes(self._debounced_reload), str(self.folder))
+        self.observer.start()
+        interval = notify.watchdog_interval()
+        if interval:
+            # From the scheduler's own thread pool: if it hangs, systemd restarts us.
+            self.scheduler.add_job(
+                lambda: notify.notify(WATCHDOG=1), IntervalTrigger(seconds=interval), id="watchdog"
+            )
+        notify.notify(READY=1, STATUS=self.status_line())
+        log.info("ready: %s", self.status_line())
+
+    def stop(self, grace: float = 30.0) -> bool:
+        """Stop scheduling, wait up to `grace` seconds for running cycles; True if they ended."""
+        notify.notify(STOPPING=1, STATUS="stopping")
+        self.stopping.set()
+        self.observer.stop()
+        if self._reload_timer:
+            self._reload_timer.cancel()
+        self.scheduler.shutdown(wait=False)
+        deadline = time.monotonic() + grace
+        while any(t.running for t in self.targets.values()):
+            if time.monotonic() > deadline:
+                log.warning("stopping with cycles still running; the next start recovers them")
+                return False
+            self.stopping.wait(0.1)
+        log.info("stopped")
+        return True
+
+    def status_line(self) -> str:
+        """A one-line summary, for systemd's STATUS= and the log."""
+        running = [n for n, t in self.targets.items() if t.running]
+        paused = [n for n, t in self.targets.items() if t.paused]
+        line = f"{len(self.targets)} target(s)"
+        if running:
+            line += f", running: {', '.join(running)}"
+        if paused:
+            line += f", paused: {', '.join(paused)}"
+        return line
+
+    # --- registration -------------------------------------------------------------------
+
+    def _debounced_reload(self) -> None:
+        with self.lock:
+            if self._reload_timer:
+                self._reload_timer.cancel()
+            self._reload_timer = threading.Timer(DEBOUNCE_SECONDS, self.reload)
+            self._reload_timer.daemon = True
+            self._reload_timer.start()
+
+    def reload(self) -> None:
+        """Bring the jobs in line with the target files; invalid files keep their last job."""
+        registry = load_registry(self.folder, self.state)
+        for path, error in registry.errors.items():
+            kept = " (its last valid definition keeps running)" if path.stem in self.targets else ""
+            log.error("invalid target file: %s%s", error, kept)
+        broken = {p.stem for p in registry.errors}
+        with self.lock:
+            for name in list(self.targets):
+                if name not in registry.targets and name not in broken:
+                    self.scheduler.remove_job(name)
+                    del self.targets[name]
+                    log.info("unscheduled %s: its target file is gone", name)
+            for name, spec in registry.targets.items():
+                known = self.targets.get(name)
+                if known and known.spec.config == spec.config:
+                    continue
+                trigger = _trigger(spec)
+                if known:
+                    known.spec = spec
+                    self.scheduler.reschedule_job(name, trigger=trigger)
+                    log.info("rescheduled %s: %s", name, trigger)
+                else:
+                    self.targets[name] = TargetState(spec)
+                    # An interval target ticks once right away, then on its schedule.
+                    first = datetime.now(UTC) if spec.config.schedule.every else None
+                    self.scheduler.add_job(
+                        self.tick,
+                        trigger,
+                        args=[name],
+                        id=name,
+                        name=name,
+                        **({"next_run_time": first} if first else {}),
+                    )
+                    log.info("scheduled %s: %s", name, trigger)
+        notify.notify(STATUS=self.status_line())
+
+    # --- ticks --------------------------------------------------------------------------
+
+    def tick(self, name: str) -> None:
+        """A scheduled tick: ask the policy, and run a cycle if it says act."""
+        target = self.targets.get(name)
+        if target is None or target.paused or self.stopping.is_set():
+            return
+        if time.monotonic() < target.not_before:
+            log.info("%s: backing off after %d failed cycle(s)", name, target.failures)
+            return
+        try:
+            decision = self.policy.decide(self._trigger_state(target.spec))
+        except LedgerError as exc:
+            log.error("%s: cannot read its repository: %s", name, exc)
+            return
+        if not decision.act:
+            log.info("%s: skip: %s", name, decision.reason)
+            return
+        log.info("%s: act: %s", name, decision.reason)
+        self.run(name, forced=False)
+
+    def run(self, name: str, *, forced: bool) -> dict[str, Any] | None:
+        """One cycle of `name`, within the concurrency bound; the report, or None if busy."""
+        from .cycle import run_cycle
+
+        target = self.targets[name]
+        with self.slots:
+            if self.stopping.is_set():
+                return None
+            target.running = True
+            notify.notify(STATUS=self.status_line())
+            store = Store(self.state / "neuromutant.db")
+            try:
+                report = run_cycle(
+                    target.spec, self.state, self.backend, store, forced=forced, stop=self.stopping
+                )
+            except TargetBusy as exc:
+                log.info("%s: %s", name, exc)
+                return None
+            except Exception:
+                target.failures += 1
+                pause = BACKOFF_SECONDS[min(target.failures, len(BACKOFF_SECONDS)) - 1]
+                target.not_before = time.monotonic() + pause
+                log.exception("%s: the cycle crashed; backing off %.0fs", name, pause)
+                return None
+            finally:
+                store.close()
+                target.running = False
+                notify.notify(STATUS=self.status_line())
+        target.failures = 0 if report.status != "error" else target.failures + 1
+        target.last = report.to_dict()
+        log.info("%s: cycle %d %s: %s", name, report.cycle, report.status, report.reason)
+        return target.last
+
+    def _trigger_state(self, spec: TargetSpec) -> TriggerState:
+        ledger = open_ledger(spec)
+        store = Store(self.state / "neuromutant.db")
+        try:
+            last = next(iter(store.cycles(spec.name, 1)), None)
+        finally:
+            store.close()
+        last_tree = None
+        if last and last["head"]:
+            try:
+                last_tree = ledger.tree(last["head"])
+            except Exception:  # the commit is gone (history rewritten): treat as changed
+                last_tree = ""
+        return TriggerState(ledger.tree(), last_tree, last["status"] if last else None)
+
+
+class _Changes(FileSystemEventHandler):
+    """Calls back on any change to a ``*.toml`` file of the folder."""
+
+    def __init__(self, callback: Any) -> None:
+        self.callback = callback
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type not in WRITES:
+            return  # reading the files ourselves raises opened/closed events
+        paths = [event.src_path, getattr(event, "dest_path", "")]
+        if any(str(p).endswith(".toml") for p in paths):
+            self.callback()
+
+
+def _trigger(spec: TargetSpec) -> Any:
+    schedule = spec.config.schedule
+    if schedule.cron:
+        return CronTrigger.from_crontab(schedule.cron)
+    return IntervalTrigger(seconds=schedule.every)

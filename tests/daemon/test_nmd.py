@@ -1,0 +1,178 @@
+"""A real `nmd` process on a temporary state directory and targets folder."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from .test_cycle import make_target as make_cycle_target
+
+BOUND = 60.0
+
+
+def make_target(tmp_path: Path, **kwargs) -> tuple[Path, Path]:
+    """The calc target on a nightly schedule: no cycle starts during these tests."""
+    return make_cycle_target(tmp_path, extra='schedule = { cron = "0 3 * * *" }', **kwargs)
+
+
+class Daemon:
+    """An nmd process whose stderr lines can be awaited."""
+
+    def __init__(self, targets: Path, state: Path, env: dict[str, str] | None = None) -> None:
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "daemon.nmd",
+                "--targets",
+                str(targets),
+                "--state",
+                str(state),
+                "--stop-grace",
+                "20",
+            ],
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stderr:
+            self.lines.put(line)
+
+    def wait_for(self, pattern: str) -> str:
+        """The first stderr line matching `pattern`, waiting at most BOUND seconds."""
+        regex = re.compile(pattern)
+        while True:
+            line = self.lines.get(timeout=BOUND)
+            self.seen.append(line)
+            if regex.search(line):
+                return line
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=BOUND)
+
+
+@pytest.fixture
+def daemon_factory():
+    started: list[Daemon] = []
+
+    def start(*args, **kwargs) -> Daemon:
+        started.append(Daemon(*args, **kwargs))
+        return started[-1]
+
+    yield start
+    for daemon in started:
+        if daemon.proc.poll() is None:
+            daemon.proc.kill()
+            daemon.proc.wait()
+
+
+def test_ready_and_stopping_reach_the_notify_socket(daemon_factory, tmp_path, docker_client):
+    targets, state = make_target(tmp_path)
+    address = str(tmp_path / "notify.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(address)
+    listener.settimeout(BOUND)
+    daemon = daemon_factory(targets, state, env={"NOTIFY_SOCKET": address})
+    messages = []
+    while not any("READY=1" in m for m in messages):
+        messages.append(listener.recv(4096).decode())
+    assert any("STATUS=1 target(s)" in m for m in messages)
+    assert daemon.stop() == 0
+    while not any("STOPPING=1" in m for m in messages):
+        messages.append(listener.recv(4096).decode())
+    listener.close()
+
+
+def test_a_second_nmd_on_the_same_state_is_refused(daemon_factory, tmp_path, docker_client):
+    targets, state = make_target(tmp_path)
+    first = daemon_factory(targets, state)
+    first.wait_for(r"msg=\"ready")
+    second = subprocess.run(
+        [sys.executable, "-m", "daemon.nmd", "--targets", str(targets), "--state", str(state)],
+        capture_output=True,
+        text=True,
+        timeout=BOUND,
+    )
+    assert second.returncode == 1
+    assert f"another nmd (pid {first.proc.pid}) already runs on {state}" in second.stderr
+    assert first.stop() == 0
+
+
+def test_target_files_are_picked_up_without_a_restart(daemon_factory, tmp_path, docker_client):
+    targets, state = make_target(tmp_path)
+    daemon = daemon_factory(targets, state)
+    daemon.wait_for(r"scheduled calc")
+    daemon.wait_for(r"msg=\"ready")
+    beta = (targets / "calc.toml").read_text().replace('name = "calc"', 'name = "beta"')
+    (targets / "beta.toml").write_text(beta)
+    daemon.wait_for(r"scheduled beta")
+    (targets / "broken.toml").write_text('name = "broken"\n')
+    line = daemon.wait_for(r"invalid target file")
+    assert f"{targets / 'broken.toml'}: repo: missing" in line
+    (targets / "beta.toml").write_text(beta.replace('timeout = "20s"', 'timeout = "lots"'))
+    line = daemon.wait_for(r"beta.toml")
+    assert "its last valid definition keeps running" in line
+    (targets / "calc.toml").unlink()
+    daemon.wait_for(r"unscheduled calc")
+    assert daemon.proc.poll() is None
+    assert daemon.stop() == 0
+
+
+SLOW = """\
+def add(a, b):
+    import time
+    time.sleep(0.3)
+    return a - b
+
+
+def scale(values, factor):
+    return [v * factor for v in values]
+"""
+
+
+def test_sigterm_during_a_cycle_exits_0_with_a_clean_repo(daemon_factory, tmp_path, docker_client):
+    targets, state = make_target(tmp_path, ops=SLOW)
+    text = (targets / "calc.toml").read_text()
+    text = text.replace('cron = "0 3 * * *"', 'every = "1h"')
+    (targets / "calc.toml").write_text(text.replace("batch = 30", "batch = 4"))
+    docker_events = docker_client.events(decode=True, filters={"event": "start"})
+    daemon = daemon_factory(targets, state)
+    try:
+        for event in docker_events:  # a batch of candidates is running
+            if event["Actor"]["Attributes"].get("neuromutant.job", "").startswith("calc-cycle"):
+                break
+    finally:
+        docker_events.close()
+    assert daemon.stop() == 0
+    assert any("calc: cycle 1 stopped" in line for line in daemon.seen + drain(daemon))
+    repo = state / "bots" / "calc"
+    status = subprocess.run(
+        ["git", "-C", str(repo), "status", "--porcelain"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert status.stdout == ""
+
+
+def drain(daemon: Daemon) -> list[str]:
+    lines = []
+    while not daemon.lines.empty():
+        lines.append(daemon.lines.get())
+    return lines
