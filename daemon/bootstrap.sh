@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything Neuromutant needs on a Debian machine, then run it or its tests.
 #
-#   bash daemon/bootstrap.sh run     # set up, then start the main job on embedded defaults
+#   bash daemon/bootstrap.sh run     # set up, then run nmd in the foreground on targets/
 #   bash daemon/bootstrap.sh test    # set up, then run the test suite (extra args go to pytest)
 #   bash daemon/bootstrap.sh setup   # set up only
 #
@@ -85,7 +85,8 @@ case "${1:-}" in
     run)
         setup
         shift
-        exec "$VENV/bin/nmctl" sandbox check "$@"
+        "$VENV/bin/nmctl" sandbox check >&2
+        exec "$VENV/bin/nmd" "$@"
         ;;
     test)
         setup
