@@ -6,10 +6,12 @@ import argparse
 import json
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 from sandbox.backend import open_backend
 
+from .control import NotRunning, call, socket_path
 from .errors import Error
 from .ledger import LedgerError, format_message, open_ledger
 from .locks import target_lock
@@ -19,23 +21,26 @@ from .store import Store
 from .targets import load_registry
 from .targets_cmd import add_common
 
-if TYPE_CHECKING:  # the cycle pulls in libcst and the operators: only `nmctl cycle` needs it
-    from .cycle import CycleReport
-
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
     """Register `cycle`, `log`, `history` and `rollback`."""
     cycle = commands.add_parser(
         "cycle",
         help="run one forced cycle of a target now",
-        description="Run one improvement cycle of NAME in this process: baseline, candidates "
-        "in the sandbox, commit of the best real improvement, verification.",
+        description="Run one forced improvement cycle of NAME now: baseline, candidates in "
+        "the sandbox, commit of the best real improvement, verification. Goes through the "
+        "running nmd (progress streamed back); --local runs it in this process.",
     )
     cycle.add_argument("name")
     cycle.add_argument(
         "--targets", default=None, help="folder of target files (default: ./targets)"
     )
     add_backend_options(cycle)
+    cycle.add_argument(
+        "--local",
+        action="store_true",
+        help="run the cycle in this process instead of through the running nmd",
+    )
     cycle.add_argument("--json", action="store_true", help="print the summary as JSON")
     cycle.set_defaults(func=cmd_cycle)
 
@@ -111,42 +116,72 @@ def _store(args: argparse.Namespace) -> Store:
     return Store(state_dir(args.state) / "neuromutant.db")
 
 
-def summary(report: CycleReport) -> str:
-    """The human summary of a cycle."""
-    lines = [f"{report.target} cycle {report.cycle}: {report.status.upper()} — {report.reason}"]
-    if report.baseline_score is not None:
-        best = "-" if report.best_score is None else f"{report.best_score:.3f}"
+def summary(report: dict[str, Any]) -> str:
+    """The human summary of a cycle report."""
+    r = report
+    lines = [f"{r['target']} cycle {r['cycle']}: {r['status'].upper()} — {r['reason']}"]
+    if r["baseline_score"] is not None:
+        best = "-" if r["best_score"] is None else f"{r['best_score']:.3f}"
         lines.append(
-            f"  candidates tried: {report.candidates}, baseline score "
-            f"{report.baseline_score:.3f}, best {best}, "
-            f"sandbox {report.sandbox_seconds:.1f}s, wall {report.seconds:.1f}s"
+            f"  candidates tried: {r['candidates']}, baseline score "
+            f"{r['baseline_score']:.3f}, best {best}, "
+            f"sandbox {r['sandbox_seconds']:.1f}s, wall {r['seconds']:.1f}s"
         )
-    if report.commit:
-        lines.append(f"  commit {report.commit}")
-    if report.revert:
-        lines.append(f"  reverted by {report.revert}")
-    lines += [f"  recovered: {action}" for action in report.recovered]
+    if r["commit"]:
+        lines.append(f"  commit {r['commit']}")
+    if r["revert"]:
+        lines.append(f"  reverted by {r['revert']}")
+    lines += [f"  recovered: {action}" for action in r["recovered"]]
     return "\n".join(lines)
 
 
 def cmd_cycle(args: argparse.Namespace) -> int:
-    """`nmctl cycle NAME`: exit 0 unless the cycle ended in error."""
+    """`nmctl cycle NAME`: through the running nmd, or here with --local.
+
+    Exit status 0 unless the cycle ended in error.
+    """
+    state = state_dir(args.state)
+    progress = TerminalProgress(sys.stderr.isatty() and not args.json)
+    try:
+        report = (
+            _cycle_local(args, state, progress)
+            if args.local
+            else _cycle_remote(args, state, progress)
+        )
+    finally:
+        progress.close()
+    print(json.dumps(report, indent=2) if args.json else summary(report))
+    return 1 if report["status"] == "error" else 0
+
+
+def _cycle_remote(args: argparse.Namespace, state: Path, progress: TerminalProgress) -> Any:
+    path = socket_path(state)
+    try:
+        return call(
+            path,
+            {"cmd": "cycle", "name": args.name},
+            on_event=lambda e: progress(e.pop("kind"), **e),
+        )
+    except NotRunning:
+        raise Error(
+            f"nmd is not running (no answer on {path}): start it with "
+            f"`bash daemon/bootstrap.sh run`, or run the cycle in this process with "
+            f"`nmctl cycle {args.name} --local`"
+        ) from None
+
+
+def _cycle_local(args: argparse.Namespace, state: Path, progress: TerminalProgress) -> Any:
     from .cycle import run_cycle
 
-    state = state_dir(args.state)
     spec = load_registry(targets_dir(args.targets), state).get(args.name)
     backend = open_backend(
         state, args.backend, allow_bwrap_fallback=args.allow_bwrap, image=args.image
     )
-    progress = TerminalProgress(sys.stderr.isatty() and not args.json)
     store = Store(state / "neuromutant.db")
     try:
-        report = run_cycle(spec, state, backend, store, forced=True, progress=progress)
+        return run_cycle(spec, state, backend, store, forced=True, progress=progress).to_dict()
     finally:
-        progress.close()
         store.close()
-    print(json.dumps(report.to_dict(), indent=2) if args.json else summary(report))
-    return 1 if report.status == "error" else 0
 
 
 def cmd_log(args: argparse.Namespace) -> int:

@@ -21,6 +21,7 @@ from sandbox.backend import open_backend
 from sandbox.errors import Error as SandboxError
 
 from . import logs
+from .control import Server, socket_path
 from .errors import Error
 from .paths import state_dir, targets_dir
 from .sandbox_cmd import add_backend_options
@@ -109,7 +110,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGHUP, on_reload)
     log.info("state in %s, targets in %s, sandbox %s", state, service.folder, backend.name)
     service.start()
+    server = Server(socket_path(state), service.handle)
+    server.start()
+    log.info("control socket %s", server.path)
     stop.wait()
+    server.close()
     service.stop(args.stop_grace)
     return 0
 

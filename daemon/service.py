@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,10 +30,11 @@ from policies.trigger import ChangeRule, TriggerPolicy, TriggerState
 from sandbox.backend import Backend
 
 from . import notify
+from .errors import Error
 from .ledger import LedgerError, open_ledger
 from .locks import TargetBusy
 from .store import Store
-from .targets import TargetSpec, load_registry
+from .targets import TargetSpec, UnknownTarget, load_registry
 
 log = logging.getLogger("nmd")
 
@@ -192,7 +194,9 @@ class Service:
         log.info("%s: act: %s", name, decision.reason)
         self.run(name, forced=False)
 
-    def run(self, name: str, *, forced: bool) -> dict[str, Any] | None:
+    def run(
+        self, name: str, *, forced: bool, progress: Callable[..., None] | None = None
+    ) -> dict[str, Any] | None:
         """One cycle of `name`, within the concurrency bound; the report, or None if busy."""
         from .cycle import run_cycle
 
@@ -205,7 +209,13 @@ class Service:
             store = Store(self.state / "neuromutant.db")
             try:
                 report = run_cycle(
-                    target.spec, self.state, self.backend, store, forced=forced, stop=self.stopping
+                    target.spec,
+                    self.state,
+                    self.backend,
+                    store,
+                    forced=forced,
+                    stop=self.stopping,
+                    progress=progress,
                 )
             except TargetBusy as exc:
                 log.info("%s: %s", name, exc)
@@ -224,6 +234,52 @@ class Service:
         target.last = report.to_dict()
         log.info("%s: cycle %d %s: %s", name, report.cycle, report.status, report.reason)
         return target.last
+
+    # --- control ------------------------------------------------------------------------
+
+    def handle(self, request: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> Any:
+        """Answer one control-socket request (see `daemon.control`)."""
+        command, name = request.get("cmd"), request.get("name")
+        if command == "status":
+            return self.status()
+        if command == "reload":
+            self.reload()
+            return self.status()
+        if command not in ("cycle", "pause", "resume", "log"):
+            raise Error(
+                f"unknown command {command!r}: expected status, cycle, pause, resume, reload or log"
+            )
+        target = self.targets.get(name or "")
+        if target is None:
+            raise UnknownTarget(name or "", list(self.targets))
+        if command in ("pause", "resume"):
+            target.paused = command == "pause"
+            log.info("%s: %sd by request", name, command)
+            notify.notify(STATUS=self.status_line())
+            return self.status()["targets"][name]
+        if command == "log":
+            return open_ledger(target.spec).log(name, int(request.get("limit", 50)))
+        report = self.run(
+            name, forced=True, progress=lambda event, **data: send({"kind": event, **data})
+        )
+        if report is None:
+            raise Error(f"{name}: a cycle is already running, or nmd is stopping")
+        return report
+
+    def status(self) -> dict[str, Any]:
+        """Every target: paused, running, next tick, failures, and the last cycle's report."""
+        targets = {}
+        for name, target in self.targets.items():
+            job = self.scheduler.get_job(name)
+            next_run = job.next_run_time.isoformat() if job and job.next_run_time else None
+            targets[name] = {
+                "paused": target.paused,
+                "running": target.running,
+                "next_run": next_run,
+                "failures": target.failures,
+                "last": target.last,
+            }
+        return {"status": self.status_line(), "targets": targets}
 
     def _trigger_state(self, spec: TargetSpec) -> TriggerState:
         ledger = open_ledger(spec)

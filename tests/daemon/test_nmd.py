@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -13,6 +14,9 @@ import threading
 from pathlib import Path
 
 import pytest
+
+from daemon import control
+from daemon.control import socket_path
 
 from .test_cycle import make_target as make_cycle_target
 
@@ -176,3 +180,42 @@ def drain(daemon: Daemon) -> list[str]:
     while not daemon.lines.empty():
         lines.append(daemon.lines.get())
     return lines
+
+
+def nmctl(state: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "daemon.nmctl", *args, "--state", str(state)],
+        capture_output=True,
+        text=True,
+        timeout=BOUND * 3,
+    )
+
+
+def test_a_forced_cycle_through_the_socket_streams_progress(
+    daemon_factory, tmp_path, docker_client
+):
+    targets, state = make_target(tmp_path)
+    daemon = daemon_factory(targets, state)
+    daemon.wait_for(r"control socket")
+    events: list[dict] = []
+    report = control.call(socket_path(state), {"cmd": "cycle", "name": "calc"}, events.append)
+    assert report["status"] == "accepted", report["reason"]
+    assert {"kind": "phase", "name": "baseline"} in events
+    assert any(e["kind"] == "evaluated" and e["done"] > 0 for e in events)
+
+    status = json.loads(nmctl(state, "status", "--json").stdout)
+    assert status["targets"]["calc"]["last"]["commit"] == report["commit"]
+    assert nmctl(state, "pause", "calc").returncode == 0
+    assert json.loads(nmctl(state, "status", "--json").stdout)["targets"]["calc"]["paused"]
+    assert nmctl(state, "resume", "calc").returncode == 0
+    unknown = nmctl(state, "pause", "calx")
+    assert unknown.returncode == 1 and "Did you mean 'calc'?" in unknown.stderr
+    assert daemon.stop() == 0
+    assert not socket_path(state).exists()
+
+
+def test_nmctl_cycle_without_a_daemon_says_how_to_proceed(tmp_path):
+    done = nmctl(tmp_path, "cycle", "alpha")
+    assert done.returncode == 1
+    assert "nmd is not running" in done.stderr
+    assert "nmctl cycle alpha --local" in done.stderr
