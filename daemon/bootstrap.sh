@@ -21,6 +21,7 @@ debian_packages() {
     command -v dockerd >/dev/null || missing+=(docker.io)
     command -v bwrap >/dev/null || missing+=(bubblewrap)
     command -v git >/dev/null || missing+=(git)
+    command -v systemd-analyze >/dev/null || missing+=(systemd)
     [ "${#missing[@]}" -eq 0 ] && return
     [ "$(id -u)" -eq 0 ] || die "missing ${missing[*]}; run as root or: sudo apt-get install ${missing[*]}"
     say "installing Debian packages: ${missing[*]}"

@@ -8,7 +8,7 @@ import sys
 
 from sandbox.errors import Error as SandboxError
 
-from . import control_cmd, cycle_cmd, logs, sandbox_cmd, targets_cmd
+from . import control_cmd, cycle_cmd, logs, sandbox_cmd, service_cmd, targets_cmd
 from .errors import Error
 
 log = logging.getLogger("nmctl")
@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     cycle_cmd.add_parsers(commands)
     control_cmd.add_parsers(commands)
     sandbox_cmd.add_parser(commands)
+    service_cmd.add_parser(commands)
     return parser
 
 

@@ -86,17 +86,20 @@ def daemon_factory():
             daemon.proc.wait()
 
 
-def test_ready_and_stopping_reach_the_notify_socket(daemon_factory, tmp_path, docker_client):
+def test_ready_watchdog_and_stopping_reach_the_notify_socket(daemon_factory, tmp_path, docker_client):
     targets, state = make_target(tmp_path)
     address = str(tmp_path / "notify.sock")
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     listener.bind(address)
     listener.settimeout(BOUND)
-    daemon = daemon_factory(targets, state, env={"NOTIFY_SOCKET": address})
+    env = {"NOTIFY_SOCKET": address, "WATCHDOG_USEC": "1000000"}
+    daemon = daemon_factory(targets, state, env=env)
     messages = []
     while not any("READY=1" in m for m in messages):
         messages.append(listener.recv(4096).decode())
     assert any("STATUS=1 target(s)" in m for m in messages)
+    while not any("WATCHDOG=1" in m for m in messages):  # pinged every 0.5 s
+        messages.append(listener.recv(4096).decode())
     assert daemon.stop() == 0
     while not any("STOPPING=1" in m for m in messages):
         messages.append(listener.recv(4096).decode())
