@@ -86,7 +86,9 @@ def daemon_factory():
             daemon.proc.wait()
 
 
-def test_ready_watchdog_and_stopping_reach_the_notify_socket(daemon_factory, tmp_path, docker_client):
+def test_ready_watchdog_and_stopping_reach_the_notify_socket(
+    daemon_factory, tmp_path, docker_client
+):
     targets, state = make_target(tmp_path)
     address = str(tmp_path / "notify.sock")
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
