@@ -109,10 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_stop)
     signal.signal(signal.SIGHUP, on_reload)
     log.info("state in %s, targets in %s, sandbox %s", state, service.folder, backend.name)
-    service.start()
-    server = Server(socket_path(state), service.handle)
+    server = Server(socket_path(state), service.handle)  # up before READY=1 is sent
     server.start()
     log.info("control socket %s", server.path)
+    service.start()
     stop.wait()
     server.close()
     service.stop(args.stop_grace)

@@ -187,6 +187,7 @@ class Service:
             decision = self.policy.decide(self._trigger_state(target.spec))
         except LedgerError as exc:
             log.error("%s: cannot read its repository: %s", name, exc)
+            self._back_off(target)
             return
         if not decision.act:
             log.info("%s: skip: %s", name, decision.reason)
@@ -221,19 +222,31 @@ class Service:
                 log.info("%s: %s", name, exc)
                 return None
             except Exception:
-                target.failures += 1
-                pause = BACKOFF_SECONDS[min(target.failures, len(BACKOFF_SECONDS)) - 1]
-                target.not_before = time.monotonic() + pause
-                log.exception("%s: the cycle crashed; backing off %.0fs", name, pause)
+                log.exception("%s: the cycle crashed", name)
+                self._back_off(target)
                 return None
             finally:
                 store.close()
                 target.running = False
                 notify.notify(STATUS=self.status_line())
-        target.failures = 0 if report.status != "error" else target.failures + 1
+        if report.status == "error":
+            self._back_off(target)
+        else:
+            target.failures = 0
         target.last = report.to_dict()
         log.info("%s: cycle %d %s: %s", name, report.cycle, report.status, report.reason)
         return target.last
+
+    def _back_off(self, target: TargetState) -> None:
+        target.failures += 1
+        pause = BACKOFF_SECONDS[min(target.failures, len(BACKOFF_SECONDS)) - 1]
+        target.not_before = time.monotonic() + pause
+        log.warning(
+            "%s: backing off %.0fs after %d failed cycle(s)",
+            target.spec.name,
+            pause,
+            target.failures,
+        )
 
     # --- control ------------------------------------------------------------------------
 

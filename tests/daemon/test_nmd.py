@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -59,8 +60,9 @@ class Daemon:
     def wait_for(self, pattern: str) -> str:
         """The first stderr line matching `pattern`, waiting at most BOUND seconds."""
         regex = re.compile(pattern)
+        deadline = time.monotonic() + BOUND
         while True:
-            line = self.lines.get(timeout=BOUND)
+            line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
             self.seen.append(line)
             if regex.search(line):
                 return line
@@ -201,7 +203,7 @@ def test_a_forced_cycle_through_the_socket_streams_progress(
 ):
     targets, state = make_target(tmp_path)
     daemon = daemon_factory(targets, state)
-    daemon.wait_for(r"control socket")
+    daemon.wait_for(r"msg=\"ready")
     events: list[dict] = []
     report = control.call(socket_path(state), {"cmd": "cycle", "name": "calc"}, events.append)
     assert report["status"] == "accepted", report["reason"]
@@ -224,3 +226,58 @@ def test_nmctl_cycle_without_a_daemon_says_how_to_proceed(tmp_path):
     assert done.returncode == 1
     assert "nmd is not running" in done.stderr
     assert "nmctl cycle alpha --local" in done.stderr
+
+
+def test_a_failing_target_backs_off_while_the_others_go_on(daemon_factory, tmp_path, docker_client):
+    targets, state = make_target(tmp_path)
+    (targets / "ghost.toml").write_text(
+        'name = "ghost"\nrepo = "/nonexistent/ghost"\nfiles = ["g/*.py"]\n'
+        'schedule = { every = "1s" }\n'
+    )
+    daemon = daemon_factory(targets, state)
+    daemon.wait_for(r"ghost: cannot read its repository: /nonexistent/ghost is not a git")
+    daemon.wait_for(r"ghost: backing off 60s after 1 failed cycle")
+    status = control.call(socket_path(state), {"cmd": "status"})
+    assert status["targets"]["ghost"]["failures"] == 1
+    assert "calc" in status["targets"] and daemon.proc.poll() is None
+    assert daemon.stop() == 0
+
+
+def test_kill_9_of_nmd_mid_cycle_then_a_restart_is_clean(daemon_factory, tmp_path, docker_client):
+    targets, state = make_target(tmp_path, ops=SLOW)
+    text = (targets / "calc.toml").read_text().replace('cron = "0 3 * * *"', 'every = "1h"')
+    (targets / "calc.toml").write_text(text.replace("batch = 30", "batch = 4"))
+    docker_events = docker_client.events(decode=True, filters={"event": "start"})
+    first = daemon_factory(targets, state)
+    try:
+        for event in docker_events:
+            if event["Actor"]["Attributes"].get("neuromutant.job", "").startswith("calc-cycle"):
+                break
+    finally:
+        docker_events.close()
+    first.proc.kill()
+    first.proc.wait()
+
+    second = daemon_factory(targets, state)
+    second.wait_for(r"msg=\"ready")
+    leftovers = [
+        c
+        for c in docker_client.containers.list(all=True)
+        if c.labels.get("neuromutant.owner", "").split("/")[1:2] == [str(first.proc.pid)]
+    ]
+    assert leftovers == []
+    rows = {
+        r["number"]: r["status"]
+        for r in __import__("daemon.store", fromlist=["Store"])
+        .Store(state / "neuromutant.db")
+        .cycles("calc")
+    }
+    assert rows[1] == "interrupted"
+    status = subprocess.run(
+        ["git", "-C", str(state / "bots" / "calc"), "status", "--porcelain"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert status.stdout == ""
+    assert second.stop() == 0
