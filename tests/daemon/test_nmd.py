@@ -141,6 +141,10 @@ def test_target_files_are_picked_up_without_a_restart(daemon_factory, tmp_path, 
     assert "its last valid definition keeps running" in line
     (targets / "calc.toml").unlink()
     daemon.wait_for(r"unscheduled calc")
+    (targets / "broken.toml").write_text(beta.replace("beta", "broken"))
+    daemon.proc.send_signal(signal.SIGHUP)  # a reload on request, too
+    daemon.wait_for(r"received SIGHUP")
+    daemon.wait_for(r"scheduled broken")
     assert daemon.proc.poll() is None
     assert daemon.stop() == 0
 
