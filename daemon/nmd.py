@@ -113,9 +113,16 @@ def main(argv: list[str] | None = None) -> int:
     server.start()
     log.info("control socket %s", server.path)
     service.start()
-    stop.wait()
+    # A signal may land on any thread; the main thread runs its handler only when it
+    # wakes, so wait in short steps rather than forever.
+    while not stop.wait(0.5):
+        pass
     server.close()
-    service.stop(args.stop_grace)
+    if not service.stop(args.stop_grace):
+        # Cycles still running past the bound: leave now. Git writes are crash-safe and
+        # the next start reaps their containers; waiting on their threads would not end.
+        logging.shutdown()
+        os._exit(0)
     return 0
 
 
