@@ -19,7 +19,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         "running, next tick, and the last cycle.",
     )
     _common(status)
-    status.set_defaults(func=cmd_status)
+    status.set_defaults(func=cmd_status, request="status")
     for verb, text in (
         ("pause", "stop ticking a target (a running cycle finishes)"),
         ("resume", "tick a paused target again"),
@@ -35,7 +35,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         "itself when they change, and on SIGHUP).",
     )
     _common(reload)
-    reload.set_defaults(func=cmd_reload)
+    reload.set_defaults(func=cmd_status, request="reload")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -56,8 +56,8 @@ def _show_status(status: dict[str, Any]) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    """`nmctl status`."""
-    status = call(socket_path(state_dir(args.state)), {"cmd": "status"})
+    """`nmctl status` and `nmctl reload`: both answer with the daemon's status."""
+    status = call(socket_path(state_dir(args.state)), {"cmd": args.request})
     if args.json:
         print(json.dumps(status, indent=2))
     else:
@@ -69,14 +69,4 @@ def cmd_pause_resume(args: argparse.Namespace) -> int:
     """`nmctl pause NAME` and `nmctl resume NAME`."""
     target = call(socket_path(state_dir(args.state)), {"cmd": args.verb, "name": args.name})
     print(json.dumps(target, indent=2) if args.json else f"{args.name}: {args.verb}d")
-    return 0
-
-
-def cmd_reload(args: argparse.Namespace) -> int:
-    """`nmctl reload`."""
-    status = call(socket_path(state_dir(args.state)), {"cmd": "reload"})
-    if args.json:
-        print(json.dumps(status, indent=2))
-    else:
-        _show_status(status)
     return 0

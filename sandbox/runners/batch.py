@@ -35,9 +35,7 @@ from .supervise import Supervisor, streams_report
 def _warm_up(payload: dict[str, Any]) -> Prepared | None:
     """Import what every child needs; returns the prepared pytest session, or None."""
     import pytest  # noqa: F401 - imported once here so children inherit it
-    from _pytest.config import get_config
 
-    get_config()  # imports every built-in plugin module
     for name in payload.get("preload", []):
         # A module that fails here fails again in the child, where it counts.
         with contextlib.suppress(Exception):
@@ -56,6 +54,10 @@ def _warm_up(payload: dict[str, Any]) -> Prepared | None:
         os.dup2(saved[1], 2)
         for fd in (*saved, devnull):
             os.close(fd)
+    if prepared is None:  # each child runs pytest.main: import its plugins here, once
+        from _pytest.config import get_config
+
+        get_config()
     # Fill inspect's module-by-file cache once: rendering a failure walks every module.
     inspect.getmodule(compile("", "<warm-up>", "exec"), "<warm-up>")
     gc.freeze()  # children then skip the harness's objects when collecting garbage
