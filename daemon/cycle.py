@@ -94,14 +94,19 @@ def run_cycle(
     store: Store,
     *,
     forced: bool = True,
+    budget: float = 1.0,
     ordering: Ordering | None = None,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
 ) -> CycleReport:
     """Run one cycle of `spec` under its lock; never leaves the repository dirty.
 
-    Setting `stop` ends the cycle early: no new batch starts and nothing is committed.
+    `budget` is the share of the target's budget (candidates and seconds) this cycle
+    may spend, as the trigger policy decided. Setting `stop` ends the cycle early: no
+    new batch starts and nothing is committed.
     """
+    if not 0.0 < budget <= 1.0:
+        raise ValueError(f"budget share must be in (0, 1], got {budget}")
     with target_lock(state, spec.name):
         ledger = open_ledger(spec)
         recovered = ledger.recover()
@@ -117,6 +122,7 @@ def run_cycle(
             ordering or PlainOrder(),
             progress or (lambda *a, **k: None),
             stop or threading.Event(),
+            budget,
         )
         try:
             report = cycle.run()
@@ -150,12 +156,15 @@ class _Cycle:
         ordering: Ordering,
         progress: Progress,
         stop: threading.Event,
+        share: float = 1.0,
     ) -> None:
         self.spec, self.config = spec, spec.config
         self.state, self.backend, self.store, self.ledger = state, backend, store, ledger
         self.cycle_id, self.number = cycle_id, number
         self.ordering, self.progress, self.stop = ordering, progress, stop
         self.limits = self.config.sandbox.limits()
+        self.max_candidates = max(1, round(self.config.budget.candidates * share))
+        self.max_seconds = self.config.budget.seconds * share
         self.started = time.monotonic()
         self.fields: dict[str, Any] = {}
 
@@ -260,7 +269,7 @@ class _Cycle:
                 every += enumerate_mutations(source, path)
             except MutationError as exc:
                 log.warning("%s: skipping %s: %s", self.spec.name, path, exc)
-        return self.ordering.order(every)[: self.config.budget.candidates]
+        return self.ordering.order(every)[: self.max_candidates]
 
     def evaluate(
         self, mutations: list[Mutation], sources: dict[str, str], baseline: Baseline
@@ -271,7 +280,7 @@ class _Cycle:
         batches = [
             list(range(i, min(i + size, len(mutations)))) for i in range(0, len(mutations), size)
         ]
-        deadline = self.started + self.config.budget.seconds
+        deadline = self.started + self.max_seconds
         scaled = max(MIN_CANDIDATE_TIMEOUT, TIMEOUT_FACTOR * baseline.duration)
         limits = dataclasses.replace(self.limits, timeout=min(self.limits.timeout, scaled))
         runs: dict[int, TestRun] = {}

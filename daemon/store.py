@@ -74,6 +74,13 @@ CREATE TABLE IF NOT EXISTS commits (
     subject TEXT NOT NULL,
     created_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS policy_state (
+    target TEXT NOT NULL,
+    name TEXT NOT NULL,
+    state TEXT NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (target, name)
+);
 """
 
 
@@ -238,6 +245,30 @@ class Store:
                 "INSERT INTO commits (target, cycle_id, sha, kind, subject, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (target, cycle_id, sha, kind, subject, time.time()),
+            )
+
+    # --- learned policies ---------------------------------------------------------------
+
+    def policy_state(self, target: str, name: str) -> dict[str, Any] | None:
+        """A learned policy's persisted state for a target (name: 'trigger', 'operators')."""
+        row = self.db.execute(
+            "SELECT state FROM policy_state WHERE target=? AND name=?", (target, name)
+        ).fetchone()
+        return json.loads(row["state"]) if row else None
+
+    def policy_states(self, name: str) -> dict[str, dict[str, Any]]:
+        """Every target's state of one policy, by target: for priors pooled across targets."""
+        rows = self.db.execute(
+            "SELECT target, state FROM policy_state WHERE name=?", (name,)
+        ).fetchall()
+        return {r["target"]: json.loads(r["state"]) for r in rows}
+
+    def save_policy_state(self, target: str, name: str, state: dict[str, Any]) -> None:
+        """Replace a learned policy's state, atomically."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO policy_state VALUES (?, ?, ?, ?)",
+                (target, name, json.dumps(state), time.time()),
             )
 
     def close(self) -> None:

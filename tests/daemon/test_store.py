@@ -64,3 +64,16 @@ def test_baselines_are_cached_by_tree(tmp_path):
     store.save_baseline("a", "tree1", '["tests"]', {"score": 0.5})
     assert store.baseline("a", "tree1", '["tests"]') == {"score": 0.5}
     assert store.baseline("a", "tree2", '["tests"]') is None
+
+
+def test_policy_state_persists_per_target_and_is_replaced_whole(tmp_path):
+    store = Store(tmp_path / "s.db")
+    assert store.policy_state("a", "trigger") is None
+    store.save_policy_state("a", "trigger", {"q": {"s": [1, 2]}})
+    store.save_policy_state("b", "trigger", {"q": {}})
+    store.save_policy_state("a", "trigger", {"q": {"s": [3, 4]}})
+    store.close()
+    reopened = Store(tmp_path / "s.db")
+    assert reopened.policy_state("a", "trigger") == {"q": {"s": [3, 4]}}
+    assert reopened.policy_state("a", "operators") is None
+    assert set(reopened.policy_states("trigger")) == {"a", "b"}
