@@ -61,6 +61,12 @@ class TestRun:
         """Node ids that passed, for the non-regression check."""
         return frozenset(n for n, o in self.tests.items() if o in ("passed", "xfailed"))
 
+    @property
+    def coverage(self) -> dict[str, Any] | None:
+        """Lines each test executed, when the run was asked to record them."""
+        doc = self.result.result if isinstance(self.result.result, dict) else {}
+        return doc.get("coverage")
+
     def to_dict(self) -> dict[str, Any]:
         """Plain data."""
         return {
@@ -98,8 +104,13 @@ def judge(result: Result, min_collected: int = 0) -> TestRun:
     return TestRun(result, tests, collected, valid=not reason, reason=reason)
 
 
-def _payload(args: Sequence[str], must_pass: Iterable[str] = ()) -> dict[str, Any]:
-    return {"src": SRC, "args": list(args), "must_pass": sorted(must_pass)}
+def _payload(
+    args: Sequence[str], must_pass: Iterable[str] = (), coverage: Sequence[str] = ()
+) -> dict[str, Any]:
+    payload = {"src": SRC, "args": list(args), "must_pass": sorted(must_pass)}
+    if coverage:
+        payload["coverage"] = list(coverage)
+    return payload
 
 
 def pytest_job(
@@ -108,8 +119,13 @@ def pytest_job(
     overlays: Mapping[str, str] | None = None,
     limits: Limits | None = None,
     name: str = "pytest",
+    coverage: Sequence[str] = (),
 ) -> Job:
-    """A job that runs the tree's tests once, with `overlays` in place."""
+    """A job that runs the tree's tests once, with `overlays` in place.
+
+    With `coverage` (files relative to the tree), the result records the lines of
+    those files that each test executed.
+    """
     overlays = dict(overlays or {})
     check_overlay_paths(overlays)
     return Job(
@@ -118,7 +134,7 @@ def pytest_job(
         overlays=overlays,
         limits=limits or Limits(),
         env=PYTEST_ENV,
-        payload=_payload(args),
+        payload=_payload(args, coverage=coverage),
         name=name,
     )
 
@@ -132,9 +148,11 @@ def run_tests(
     limits: Limits | None = None,
     min_collected: int = 0,
     name: str = "pytest",
+    coverage: Sequence[str] = (),
 ) -> TestRun:
-    """Run the tests once in a fresh sandbox."""
-    return judge(backend.run(pytest_job(tree, args, overlays, limits, name)), min_collected)
+    """Run the tests once in a fresh sandbox; `coverage` as for `pytest_job`."""
+    job = pytest_job(tree, args, overlays, limits, name, coverage)
+    return judge(backend.run(job), min_collected)
 
 
 def batch_job(

@@ -25,7 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     overlay.install(src, job.get("overlays", {}))
     scratch = os.getcwd()
     must_pass = frozenset(payload.get("must_pass", ()))
-    result = run_session(src, payload.get("args", []), scratch, must_pass=must_pass)
+    result = run_session(
+        src, payload.get("args", []), scratch, must_pass=must_pass, coverage=payload.get("coverage")
+    )
     tmp = job["result_path"] + ".part"
     Path(tmp).write_text(json.dumps(result))
     os.replace(tmp, job["result_path"])

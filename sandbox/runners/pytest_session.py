@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from .linecov import LineCoverage
 from .overlay import is_test_file
 
 RESULT_VERSION = 1
@@ -235,23 +236,37 @@ def run_session(
     scratch: str,
     prepared: Prepared | None = None,
     must_pass: frozenset[str] = frozenset(),
+    coverage: list[str] | None = None,
 ) -> dict[str, Any]:
     """Run pytest on `args` and return the result document.
 
     With `prepared` (in a forked child), only collection and the run remain;
-    with `must_pass`, the run stops at the first of those tests to fail.
+    with `must_pass`, the run stops at the first of those tests to fail; with
+    `coverage` (files relative to `src`), the document gets each test's lines.
     """
     collector = Collector(must_pass)
+    plugins: list[Any] = [collector]
+    lines = LineCoverage(src, coverage) if coverage else None
+    if lines:
+        plugins.append(lines)
+        lines.start()
     started = time.monotonic()
     crash = None
     status: int | None = None
     try:
         if prepared is None:
-            status = int(pytest.main(pytest_argv(src, args, scratch), plugins=[collector]))
+            status = int(pytest.main(pytest_argv(src, args, scratch), plugins=plugins))
         else:
-            prepared.config.pluginmanager.register(collector, "neuromutant-collector")
+            for plugin in plugins:
+                prepared.config.pluginmanager.register(plugin)
             status = _run_prepared(prepared)
     except BaseException as exc:  # the code under test may raise SystemExit at import
         where = traceback.format_exc(limit=-3)[-DETAIL_LIMIT:]
         status, crash = None, f"{type(exc).__name__}: {exc}\n{where}"
-    return collector.document(status, crash, time.monotonic() - started)
+    finally:
+        if lines:
+            lines.stop()
+    document = collector.document(status, crash, time.monotonic() - started)
+    if lines:
+        document["coverage"] = lines.document()
+    return document

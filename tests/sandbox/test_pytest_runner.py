@@ -28,6 +28,17 @@ def test_baseline_reports_each_test(backend, tree):
     assert run.score == 0.5
 
 
+def test_coverage_records_the_lines_each_test_ran(backend, tree):
+    run = run_tests(backend, tree, ["tests"], coverage=["calc/ops.py"])
+    assert run.valid, run.reason
+    assert run.coverage["tests"] == {
+        "tests/test_ops.py::test_add": {"calc/ops.py": [1, 2]},
+        "tests/test_ops.py::test_mul": {"calc/ops.py": [5, 6]},
+    }
+    assert run.coverage["setup"] == {"calc/ops.py": [1, 5]}  # the defs run at import
+    assert run_tests(backend, tree, ["tests"]).coverage is None
+
+
 def test_an_overlay_fixes_the_defect_without_touching_the_tree(backend, tree):
     before = (tree / "calc/ops.py").read_text()
     run = run_tests(backend, tree, ["tests"], overlays={"calc/ops.py": FIXED_OPS})
