@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from policies.codemods import Mutation, MutationError, apply_mutation, enumerate_mutations
-from policies.ordering import Ordering, PlainOrder
+from policies.localise import ochiai
+from policies.ordering import Ordering, Search, SearchContext, ordering_for
+from policies.preferences import OperatorPreferences
 from sandbox.backend import Backend
 from sandbox.evaluate import Candidate, TestRun, run_batch, run_tests
 
@@ -55,12 +57,23 @@ class Baseline:
     duration: float = 0.0
     """Seconds the pytest session took: candidates get a time limit scaled from it."""
     probe_passed: int | None = None
+    outcomes: dict[str, str] = field(default_factory=dict)
+    coverage: dict[str, Any] | None = None
+    """Lines of the rewritable files each test ran, for fault localisation."""
 
     @classmethod
     def of(cls, run: TestRun) -> Baseline:
         """From a valid run."""
         duration = float((run.result.result or {}).get("duration", 0.0))
-        return cls(run.score, run.passed, run.collected, sorted(run.passing()), duration)
+        return cls(
+            run.score,
+            run.passed,
+            run.collected,
+            sorted(run.passing()),
+            duration,
+            outcomes=dict(run.tests),
+            coverage=run.coverage,
+        )
 
 
 @dataclass
@@ -102,11 +115,17 @@ def run_cycle(
     """Run one cycle of `spec` under its lock; never leaves the repository dirty.
 
     `budget` is the share of the target's budget (candidates and seconds) this cycle
-    may spend, as the trigger policy decided. Setting `stop` ends the cycle early: no
+    may spend, as the trigger policy decided. Without `ordering`, the target's own
+    (``[search] order``) is used, and a learned order's operator preferences are
+    read from the store and saved back. Setting `stop` ends the cycle early: no
     new batch starts and nothing is committed.
     """
     if not 0.0 < budget <= 1.0:
         raise ValueError(f"budget share must be in (0, 1], got {budget}")
+    preferences = None
+    if ordering is None:
+        preferences = load_preferences(store, spec.name)
+        ordering = ordering_for(spec.config.search.order, preferences)
     with target_lock(state, spec.name):
         ledger = open_ledger(spec)
         recovered = ledger.recover()
@@ -119,7 +138,7 @@ def run_cycle(
             ledger,
             cycle_id,
             number,
-            ordering or PlainOrder(),
+            ordering,
             progress or (lambda *a, **k: None),
             stop or threading.Event(),
             budget,
@@ -129,6 +148,8 @@ def run_cycle(
         except Exception as exc:
             log.exception("%s: cycle %d failed", spec.name, number)
             report = cycle.report("error", f"{type(exc).__name__}: {exc}")
+        if preferences is not None:
+            store.save_policy_state(spec.name, "operators", preferences.to_dict())
         report.recovered = recovered
         store.end_cycle(
             cycle_id,
@@ -141,6 +162,12 @@ def run_cycle(
             commit_sha=report.commit,
         )
         return report
+
+
+def load_preferences(store: Store, target: str) -> OperatorPreferences:
+    """A target's operator preferences, with the prior pooled from every other target."""
+    others = [s for t, s in store.policy_states("operators").items() if t != target]
+    return OperatorPreferences.from_dict(store.policy_state(target, "operators"), others)
 
 
 class _Cycle:
@@ -225,13 +252,18 @@ class _Cycle:
     def baseline(self, files: list[str], args: Sequence[str]) -> Baseline | CycleReport:
         self.progress("phase", name="baseline")
         tree = self.ledger.tree()
-        key = json.dumps(list(args))
+        key = json.dumps([list(args), files])
         cached = self.store.baseline(self.spec.name, tree, key)
         if cached is not None:
             return Baseline(**cached)
         snapshot = self.ledger.snapshot(self.snapshot_path(tree))
         run = run_tests(
-            self.backend, snapshot, args, limits=self.limits, name=f"{self.spec.name}-baseline"
+            self.backend,
+            snapshot,
+            args,
+            limits=self.limits,
+            name=f"{self.spec.name}-baseline",
+            coverage=files,
         )
         self.fields["sandbox_seconds"] = run.result.wall_time
         if not run.valid:
@@ -269,29 +301,50 @@ class _Cycle:
                 every += enumerate_mutations(source, path)
             except MutationError as exc:
                 log.warning("%s: skipping %s: %s", self.spec.name, path, exc)
-        return self.ordering.order(every)[: self.max_candidates]
+        return every
+
+    def search(self, mutations: list[Mutation], baseline: Baseline) -> Search:
+        """The target's order over `mutations`, seeded per cycle, localised by coverage."""
+        suspiciousness = ochiai(baseline.coverage or {}, baseline.outcomes)
+        seed = self.config.search.seed * 1_000_003 + self.number
+        return self.ordering.search(mutations, SearchContext(seed, suspiciousness))
 
     def evaluate(
         self, mutations: list[Mutation], sources: dict[str, str], baseline: Baseline
     ) -> dict[int, TestRun]:
-        """Each evaluated mutation's run, by index; no new batch starts once time is up."""
+        """Each evaluated mutation's run, by index into `mutations`, in search order.
+
+        Batches are taken from the search one at a time, so a learned order sees the
+        outcomes of earlier batches; no new batch starts once the budget is spent.
+        """
         snapshot = self.snapshot_path(self.ledger.tree())
-        size = self.config.sandbox.batch
-        batches = [
-            list(range(i, min(i + size, len(mutations)))) for i in range(0, len(mutations), size)
-        ]
+        search = self.search(mutations, baseline)
+        index = {m: i for i, m in enumerate(mutations)}
+        total = min(len(mutations), self.max_candidates)
         deadline = self.started + self.max_seconds
         scaled = max(MIN_CANDIDATE_TIMEOUT, TIMEOUT_FACTOR * baseline.duration)
         limits = dataclasses.replace(self.limits, timeout=min(self.limits.timeout, scaled))
         runs: dict[int, TestRun] = {}
+        handed_out = 0
         lock = threading.Lock()  # batches finish on several threads
-        self.progress("evaluated", done=0, total=len(mutations), best=baseline.score)
+        self.progress("evaluated", done=0, total=total, best=baseline.score)
 
-        def one_batch(indices: list[int]) -> None:
+        def take() -> list[int]:
+            nonlocal handed_out
             with lock:
                 perfect = any(r.valid and r.score >= 1.0 for r in runs.values())
-            if perfect or self.stop.is_set() or time.monotonic() > deadline:
-                return  # a candidate already passes every test, we are stopping, or time is up
+                if perfect or self.stop.is_set() or time.monotonic() > deadline:
+                    return []  # a candidate passes every test, we are stopping, or time is up
+                size = min(self.config.sandbox.batch, self.max_candidates - handed_out)
+                batch = [index[m] for m in search.next(size)] if size > 0 else []
+                handed_out += len(batch)
+                return batch
+
+        def worker() -> None:
+            while indices := take():
+                one_batch(indices)
+
+        def one_batch(indices: list[int]) -> None:
             candidates = [
                 Candidate(
                     str(i),
@@ -310,12 +363,15 @@ class _Cycle:
                 must_pass=baseline.passing,
             )
             with lock:
-                runs.update(zip(indices, results, strict=True))
+                for i, run in zip(indices, results, strict=True):
+                    runs[i] = run
+                    search.observe(mutations[i], improves(run, baseline))
                 best = max([baseline.score, *(r.score for r in runs.values() if r.valid)])
-                self.progress("evaluated", done=len(runs), total=len(mutations), best=best)
+                self.progress("evaluated", done=len(runs), total=total, best=best)
 
         with ThreadPoolExecutor(max_workers=self.config.sandbox.parallel) as pool:
-            list(pool.map(one_batch, batches))
+            for future in [pool.submit(worker) for _ in range(self.config.sandbox.parallel)]:
+                future.result()
         self.fields["candidates"] = len(runs)
         self.fields["sandbox_seconds"] = self.fields.get("sandbox_seconds", 0.0) + sum(
             r.result.wall_time for r in runs.values()
@@ -333,7 +389,7 @@ class _Cycle:
                     "wall_time": runs[i].result.wall_time,
                     "reason": runs[i].reason,
                 }
-                for i in sorted(runs)
+                for i in runs
             ],
         )
         return runs
@@ -346,10 +402,9 @@ class _Cycle:
         baseline: Baseline,
     ) -> tuple[Mutation, TestRun] | None:
         """Improves the score, keeps every passing test; ties go to the smaller diff."""
-        passing = set(baseline.passing)
         eligible = []
         for index, run in sorted(runs.items()):
-            if run.valid and run.score > baseline.score and passing <= run.passing():
+            if improves(run, baseline):
                 mutation = mutations[index]
                 new = apply_mutation(sources[mutation.path], mutation)
                 eligible.append(
@@ -460,6 +515,11 @@ class _Cycle:
         if run.score <= reference.score:
             return f"score {run.score:.3f} is not above {reference.score:.3f}"
         return None
+
+
+def improves(run: TestRun, baseline: Baseline) -> bool:
+    """A valid run that scores above the baseline and keeps every test that passed."""
+    return run.valid and run.score > baseline.score and set(baseline.passing) <= run.passing()
 
 
 def _diff_size(old: str, new: str) -> int:

@@ -87,6 +87,15 @@ class Budget(_Strict):
     seconds: Duration = 300.0
 
 
+class SearchSpec(_Strict):
+    """In which order a cycle tries its mutations (see `policies.ordering`)."""
+
+    order: Literal["learned", "random", "plain"] = "learned"
+    """learned: fault localisation and operator preferences; random; plain enumeration."""
+    seed: int = 0
+    """Seeds the order's shuffles, together with the cycle number: reruns repeat."""
+
+
 class SandboxSpec(_Strict):
     """Limits of each candidate's sandbox run."""
 
@@ -143,6 +152,7 @@ class CodeTarget(_Strict):
     """pytest arguments run only when verifying an accepted change."""
     schedule: Schedule = Schedule(every=900.0)
     budget: Budget = Budget()
+    search: SearchSpec = SearchSpec()
     sandbox: SandboxSpec = SandboxSpec()
     author: Author = Author()
 

@@ -277,3 +277,69 @@ def test_history_and_rollback_from_the_command_line(docker_backend, tmp_path):
     again = nmctl(targets, state, "rollback", "calc")
     assert again.returncode == 1
     assert "nothing to roll back" in again.stderr
+
+
+LATE_DEFECT = """\
+def double(x):
+    return x * 2
+
+
+def clamp(x, low, high):
+    if x < low:
+        return low
+    if x > high:
+        return high
+    return x
+
+
+def adult(age):
+    return age > 18
+"""
+LATE_TESTS = """\
+from calc.ops import adult, clamp, double
+
+
+def test_double():
+    assert double(4) == 8
+
+
+def test_clamp_low():
+    assert clamp(-1, 0, 5) == 0
+
+
+def test_clamp_high():
+    assert clamp(9, 0, 5) == 5
+
+
+def test_clamp_inside():
+    assert clamp(3, 0, 5) == 3
+
+
+def test_adult_at_18():
+    assert adult(18)
+
+
+def test_adult():
+    assert adult(30) and not adult(5)
+"""
+
+
+def test_a_small_budget_share_suffices_for_the_learned_order_not_for_plain(
+    docker_backend, tmp_path
+):
+    results = {}
+    for order in ("plain", "learned"):
+        targets, state = make_target(
+            tmp_path / order, LATE_DEFECT, LATE_TESTS, extra=f'[search]\norder = "{order}"\n'
+        )
+        spec = load_registry(targets, state).get("calc")
+        store = Store(state / "neuromutant.db")
+        results[order] = run_cycle(spec, state, docker_backend, store, budget=0.1), store
+    plain, _ = results["plain"]
+    assert plain.status == "rejected" and plain.candidates == 6, plain  # 10% of 60
+    learned, store = results["learned"]
+    assert learned.status == "accepted", learned.reason
+    assert learned.candidates <= 6 and learned.mutation["line"] == 14
+    arms = store.policy_state("calc", "operators")["arms"]
+    assert sum(tried for tried, _ in arms.values()) == learned.candidates
+    assert arms[learned.mutation["operator"]][1] >= 1  # the repairing operator is credited
