@@ -5,7 +5,7 @@ accepts nothing, and reports candidates evaluated per minute, the time and the
 sandbox runs (containers started) to the first accepted repair and to the last,
 and the defects left.
 
-    python bench/cycle_alpha.py [--max-cycles 8] [--json out.json]
+    python bench/cycle_alpha.py [--max-cycles 8] [--order learned] [--json out.json]
     python bench/cycle_alpha.py --max-cycles 1 --candidates 200 --batch 1   # no batching
 """
 
@@ -44,8 +44,12 @@ class Counting:
         return self.backend.describe()
 
 
-def override(spec, batch: int | None, candidates: int | None):
+def override(spec, batch: int | None, candidates: int | None, order: str | None = None):
     config = spec.config
+    if order:
+        config = config.model_copy(
+            update={"search": config.search.model_copy(update={"order": order})}
+        )
     if batch:
         config = config.model_copy(
             update={"sandbox": config.sandbox.model_copy(update={"batch": batch})}
@@ -62,12 +66,13 @@ def main() -> int:
     parser.add_argument("--max-cycles", type=int, default=8)
     parser.add_argument("--batch", type=int, help="candidates per sandbox (1: a container each)")
     parser.add_argument("--candidates", type=int, help="cap on candidates per cycle")
+    parser.add_argument("--order", choices=["learned", "random", "plain"], help="search order")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=ROOT / "state") as tmp:
         state = Path(tmp)
         spec = load_registry(ROOT / "targets", state).get("alpha")
-        spec = override(spec, args.batch, args.candidates)
+        spec = override(spec, args.batch, args.candidates, args.order)
         backend = Counting(DockerBackend(state))
         store = Store(state / "neuromutant.db")
         started = time.monotonic()
@@ -93,6 +98,7 @@ def main() -> int:
     minutes = sum(c["seconds"] for c in cycles) / 60
     figures = {
         "machine": f"{platform.node()} ({os.cpu_count()} cores)",
+        "order": spec.config.search.order,
         "cycles": len(cycles),
         "accepted": len(accepted),
         "candidates": candidates,

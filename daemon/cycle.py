@@ -326,6 +326,7 @@ class _Cycle:
         limits = dataclasses.replace(self.limits, timeout=min(self.limits.timeout, scaled))
         runs: dict[int, TestRun] = {}
         handed_out = 0
+        limit = self.max_candidates  # lowered to `patience` past the first improvement
         lock = threading.Lock()  # batches finish on several threads
         self.progress("evaluated", done=0, total=total, best=baseline.score)
 
@@ -335,7 +336,7 @@ class _Cycle:
                 perfect = any(r.valid and r.score >= 1.0 for r in runs.values())
                 if perfect or self.stop.is_set() or time.monotonic() > deadline:
                     return []  # a candidate passes every test, we are stopping, or time is up
-                size = min(self.config.sandbox.batch, self.max_candidates - handed_out)
+                size = min(self.config.sandbox.batch, limit - handed_out)
                 batch = [index[m] for m in search.next(size)] if size > 0 else []
                 handed_out += len(batch)
                 return batch
@@ -362,10 +363,14 @@ class _Cycle:
                 name=f"{self.spec.name}-cycle{self.number}",
                 must_pass=baseline.passing,
             )
+            nonlocal limit
             with lock:
                 for i, run in zip(indices, results, strict=True):
                     runs[i] = run
-                    search.observe(mutations[i], improves(run, baseline))
+                    improved = improves(run, baseline)
+                    search.observe(mutations[i], improved)
+                    if improved:
+                        limit = min(limit, handed_out + self.config.search.patience)
                 best = max([baseline.score, *(r.score for r in runs.values() if r.valid)])
                 self.progress("evaluated", done=len(runs), total=total, best=best)
 

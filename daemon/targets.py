@@ -94,6 +94,8 @@ class SearchSpec(_Strict):
     """learned: fault localisation and operator preferences; random; plain enumeration."""
     seed: int = 0
     """Seeds the order's shuffles, together with the cycle number: reruns repeat."""
+    patience: int = Field(50, ge=0)
+    """Candidates tried past the first improving one, in search of a better one."""
 
 
 class SandboxSpec(_Strict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import signal
@@ -343,3 +344,17 @@ def test_a_small_budget_share_suffices_for_the_learned_order_not_for_plain(
     arms = store.policy_state("calc", "operators")["arms"]
     assert sum(tried for tried, _ in arms.values()) == learned.candidates
     assert arms[learned.mutation["operator"]][1] >= 1  # the repairing operator is credited
+
+
+def test_patience_ends_the_search_soon_after_the_first_improvement(docker_backend, tmp_path):
+    two_defects = OPS.replace("v * factor", "v + factor")
+    targets, state = make_target(tmp_path, ops=two_defects, extra="[search]\npatience = 0\n")
+    spec = load_registry(targets, state).get("calc")
+    sandbox = spec.config.sandbox.model_copy(update={"batch": 1})
+    spec = dataclasses.replace(spec, config=spec.config.model_copy(update={"sandbox": sandbox}))
+    store = Store(state / "neuromutant.db")
+    report = run_cycle(spec, state, docker_backend, store)
+    assert report.status == "accepted", report.reason
+    rows = store.candidates(store.cycles("calc", 1)[0]["id"])
+    assert len(rows) == report.candidates < 60
+    assert rows[-1]["mutation"] == report.mutation  # the last one tried is the one kept
