@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from policies.roi import DEFAULT_ALPHA
+from policies.trigger import QOptions
 from sandbox.errors import LimitError
 from sandbox.job import Limits, parse_duration
 
@@ -98,6 +100,26 @@ class SearchSpec(_Strict):
     """Candidates tried past the first improving one, in search of a better one."""
 
 
+class TriggerSpec(_Strict):
+    """When a scheduled tick runs a cycle, and with what budget (see docs/policy.md)."""
+
+    policy: Literal["q-learning", "change-rule"] = "q-learning"
+    """q-learning: learned from the ROI cycles earn; change-rule: act when the target changed."""
+    alpha: float = Field(DEFAULT_ALPHA, gt=0, le=1)
+    """Weight of the newest cycle in the ROI moving average."""
+    hurdle: float = Field(QOptions.hurdle, ge=0)
+    """ROI (score per sandbox minute) a cycle must beat to be worth its sandbox time."""
+    epsilon: float = Field(QOptions.epsilon, ge=0, le=1)
+    """Chance of a random action at first; it decays by `decay` at every decision."""
+    decay: float = Field(QOptions.decay, gt=0, le=1)
+    seed: int = QOptions.seed
+    """Seeds exploration, with the decision count: decisions are reproducible."""
+
+    def options(self) -> QOptions:
+        """The Q-learning options this table sets."""
+        return QOptions(hurdle=self.hurdle, epsilon=self.epsilon, decay=self.decay, seed=self.seed)
+
+
 class SandboxSpec(_Strict):
     """Limits of each candidate's sandbox run."""
 
@@ -155,6 +177,7 @@ class CodeTarget(_Strict):
     schedule: Schedule = Schedule(every=900.0)
     budget: Budget = Budget()
     search: SearchSpec = SearchSpec()
+    trigger: TriggerSpec = TriggerSpec()
     sandbox: SandboxSpec = SandboxSpec()
     author: Author = Author()
 

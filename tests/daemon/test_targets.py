@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from daemon.paths import PROJECT_ROOT
-from daemon.targets import TargetError, UnknownTarget, load_registry, load_target
+from daemon.targets import TargetError, UnknownTarget, load_registry, load_target, render
 
 GOOD = """\
 name = "beta"
@@ -53,6 +53,14 @@ def test_a_good_file_becomes_a_frozen_spec(tmp_path):
         (('memory = "256m"', 'memory = "lots"'), "sandbox", "sandbox limit 'memory'"),
         (('files = ["beta/*.py"]', ""), "files", "missing: this field is required"),
         (('name = "beta"', 'name = "gamma"'), "name", "must match the file name 'beta'"),
+        (("[sandbox]", "[trigger]\nalpha = 0\n\n[sandbox]"), "trigger.alpha", "greater than 0"),
+        (("[sandbox]", "[trigger]\nhurdle = -1\n\n[sandbox]"), "trigger.hurdle", "got -1"),
+        (
+            ("[sandbox]", '[trigger]\npolicy = "sometimes"\n\n[sandbox]'),
+            "trigger.policy",
+            "'q-learning' or 'change-rule', got 'sometimes'",
+        ),
+        (("[sandbox]", "[trigger]\ngamma = 0.9\n\n[sandbox]"), "trigger.gamma", "unknown key"),
     ],
 )
 def test_errors_name_the_file_and_the_field(tmp_path, change, field, message):
@@ -88,3 +96,15 @@ def test_the_shipped_targets_are_valid(tmp_path):
     assert registry.errors == {}
     assert "alpha" in registry.targets
     assert registry.targets["alpha"].example.is_dir()
+
+
+def test_the_trigger_table_defaults_and_renders_back(tmp_path):
+    spec = load_target(write(tmp_path, "beta", GOOD), tmp_path)
+    assert spec.config.trigger.policy == "q-learning" and spec.config.trigger.alpha == 0.1
+    text = GOOD + '\n[trigger]\npolicy = "change-rule"\nalpha = 0.25\nhurdle = 0.0\nseed = 3\n'
+    spec = load_target(write(tmp_path, "beta", text), tmp_path)
+    assert spec.config.trigger.options().seed == 3
+    (tmp_path / "again").mkdir()
+    again = load_target(write(tmp_path / "again", "beta", render(spec.config)), tmp_path)
+    assert again.config == spec.config
+    assert "[trigger]" in render(spec.config)
