@@ -12,7 +12,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -81,6 +81,39 @@ CREATE TABLE IF NOT EXISTS policy_state (
     updated_at REAL NOT NULL,
     PRIMARY KEY (target, name)
 );
+-- The trigger policy (policies.trigger, daemon.policy): each searching cycle's ROI
+-- and the EMA after it, and every decision with the state, values and reason.
+CREATE TABLE IF NOT EXISTS roi (
+    target TEXT NOT NULL,
+    cycle INTEGER NOT NULL,
+    at REAL NOT NULL,
+    status TEXT NOT NULL,
+    gain REAL NOT NULL,
+    cost REAL NOT NULL,
+    roi REAL NOT NULL,
+    ema REAL NOT NULL,
+    alpha REAL NOT NULL,
+    PRIMARY KEY (target, cycle)
+);
+CREATE TABLE IF NOT EXISTS decisions (
+    id INTEGER PRIMARY KEY,
+    target TEXT NOT NULL,
+    at REAL NOT NULL,
+    policy TEXT NOT NULL,
+    forced INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    budget REAL NOT NULL,
+    explored INTEGER NOT NULL,
+    epsilon REAL,
+    state TEXT NOT NULL,
+    q TEXT,
+    reason TEXT NOT NULL,
+    cycle INTEGER,
+    status TEXT,
+    roi REAL,
+    reward REAL
+);
+CREATE INDEX IF NOT EXISTS decisions_target ON decisions (target, id);
 """
 
 
@@ -270,6 +303,105 @@ class Store:
                 "INSERT OR REPLACE INTO policy_state VALUES (?, ?, ?, ?)",
                 (target, name, json.dumps(state), time.time()),
             )
+
+    def update_policy_state(
+        self,
+        target: str,
+        name: str,
+        change: Callable[[dict[str, Any] | None], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """Read, change and write a policy's state in one transaction (no lost update).
+
+        `change` gets the stored state (None if none) and returns the new one.
+        """
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT state FROM policy_state WHERE target=? AND name=?", (target, name)
+            ).fetchone()
+            state = change(json.loads(row["state"]) if row else None)
+            db.execute(
+                "INSERT OR REPLACE INTO policy_state VALUES (?, ?, ?, ?)",
+                (target, name, json.dumps(state), time.time()),
+            )
+        return state
+
+    # --- the trigger policy: ROI series and decisions -----------------------------------
+
+    def add_roi(
+        self,
+        target: str,
+        make: Callable[[float | None], dict[str, Any] | None],
+        alpha: float,
+    ) -> dict[str, Any] | None:
+        """Record a cycle's ROI point, made from the target's last EMA in one transaction.
+
+        `make` gets the last EMA (None before the first point) and returns the point
+        (`policies.roi.RoiPoint.to_dict()`), or None to record nothing.
+        """
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT ema FROM roi WHERE target=? ORDER BY cycle DESC LIMIT 1", (target,)
+            ).fetchone()
+            point = make(row["ema"] if row else None)
+            if point is None:
+                return None
+            db.execute(
+                "INSERT OR REPLACE INTO roi VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    target,
+                    point["cycle"],
+                    time.time(),
+                    point["status"],
+                    point["gain"],
+                    point["cost"],
+                    point["roi"],
+                    point["ema"],
+                    alpha,
+                ),
+            )
+        return point
+
+    def roi_series(self, target: str, limit: int = 20) -> list[dict[str, Any]]:
+        """The target's latest ROI points, newest first."""
+        rows = self.db.execute(
+            "SELECT * FROM roi WHERE target=? ORDER BY cycle DESC LIMIT ?", (target, limit)
+        ).fetchall()
+        return [dict(r) for r in rows]
+
+    def add_decision(self, target: str, row: dict[str, Any]) -> int:
+        """Log a trigger decision; returns its id (for `decision_outcome`).
+
+        `row` has the `decisions` columns but id and target; ``state`` and ``q`` are
+        stored as JSON.
+        """
+        values = {**row, "state": json.dumps(row["state"]), "q": json.dumps(row.get("q"))}
+        columns = ", ".join(values)
+        with self.transaction() as db:
+            cursor = db.execute(
+                f"INSERT INTO decisions (target, {columns}) VALUES (?{', ?' * len(values)})",
+                (target, *values.values()),
+            )
+            return int(cursor.lastrowid)
+
+    def decision_outcome(
+        self, decision_id: int, cycle: int, status: str, roi: float | None, reward: float | None
+    ) -> None:
+        """What the cycle a decision started came to."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE decisions SET cycle=?, status=?, roi=?, reward=? WHERE id=?",
+                (cycle, status, roi, reward, decision_id),
+            )
+
+    def decisions(self, target: str, limit: int = 20) -> list[dict[str, Any]]:
+        """The target's latest trigger decisions, newest first."""
+        rows = self.db.execute(
+            "SELECT * FROM decisions WHERE target=? ORDER BY id DESC LIMIT ?", (target, limit)
+        ).fetchall()
+        return [
+            {**dict(r), "state": json.loads(r["state"]), "q": json.loads(r["q"] or "null")}
+            for r in rows
+        ]
 
     def close(self) -> None:
         """Close the connection."""
