@@ -171,7 +171,7 @@ def _cycle_remote(args: argparse.Namespace, state: Path, progress: TerminalProgr
 
 
 def _cycle_local(args: argparse.Namespace, state: Path, progress: TerminalProgress) -> Any:
-    from .cycle import run_cycle
+    from .policy import run_and_learn
 
     spec = load_registry(targets_dir(args.targets), state).get(args.name)
     backend = open_backend(
@@ -179,7 +179,7 @@ def _cycle_local(args: argparse.Namespace, state: Path, progress: TerminalProgre
     )
     store = Store(state / "neuromutant.db")
     try:
-        return run_cycle(spec, state, backend, store, forced=True, progress=progress).to_dict()
+        return run_and_learn(spec, state, backend, store, forced=True, progress=progress).to_dict()
     finally:
         store.close()
 

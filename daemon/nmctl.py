@@ -8,7 +8,7 @@ import sys
 
 from sandbox.errors import Error as SandboxError
 
-from . import control_cmd, cycle_cmd, logs, sandbox_cmd, service_cmd, targets_cmd
+from . import control_cmd, cycle_cmd, logs, policy_cmd, sandbox_cmd, service_cmd, targets_cmd
 from .errors import Error
 
 log = logging.getLogger("nmctl")
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     targets_cmd.add_parser(commands)
     cycle_cmd.add_parsers(commands)
     control_cmd.add_parsers(commands)
+    policy_cmd.add_parser(commands)
     sandbox_cmd.add_parser(commands)
     service_cmd.add_parser(commands)
     return parser

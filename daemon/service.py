@@ -26,13 +26,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from policies.trigger import ChangeRule, TriggerPolicy, TriggerState
+from policies.trigger import TriggerPolicy
 from sandbox.backend import Backend
 
 from . import notify
 from .errors import Error
 from .ledger import LedgerError, open_ledger
 from .locks import TargetBusy
+from .policy import decide, run_and_learn
 from .store import Store
 from .targets import TargetSpec, UnknownTarget, load_registry
 
@@ -69,7 +70,8 @@ class Service:
         policy: TriggerPolicy | None = None,
     ) -> None:
         self.state, self.folder, self.backend = state, targets, backend
-        self.policy = policy or ChangeRule()
+        self.policy = policy
+        """A policy for every target (tests); None: each target's own ``[trigger] policy``."""
         self.slots = threading.BoundedSemaphore(max_concurrent)
         self.stopping = threading.Event()
         self.targets: dict[str, TargetState] = {}
@@ -183,24 +185,35 @@ class Service:
         if time.monotonic() < target.not_before:
             log.info("%s: backing off after %d failed cycle(s)", name, target.failures)
             return
+        store = Store(self.state / "neuromutant.db")
         try:
-            decision = self.policy.decide(self._trigger_state(target.spec))
+            decision, row = decide(target.spec, store, time.time(), self.policy)
         except LedgerError as exc:
             log.error("%s: cannot read its repository: %s", name, exc)
             self._back_off(target)
             return
-        if not decision.act:
-            log.info("%s: skip: %s", name, decision.reason)
-            return
-        log.info("%s: act: %s", name, decision.reason)
-        self.run(name, forced=False)
+        finally:
+            store.close()
+        state = " ".join(f"{k}={v}" for k, v in (decision.features or {}).items())
+        explored = " (exploring)" if decision.explored else ""
+        log.info("%s: %s%s [%s]: %s", name, decision.action, explored, state, decision.reason)
+        if decision.act:
+            self.run(name, forced=False, budget=decision.budget, decision=row)
 
     def run(
-        self, name: str, *, forced: bool, progress: Callable[..., None] | None = None
+        self,
+        name: str,
+        *,
+        forced: bool,
+        budget: float = 1.0,
+        decision: int | None = None,
+        progress: Callable[..., None] | None = None,
     ) -> dict[str, Any] | None:
-        """One cycle of `name`, within the concurrency bound; the report, or None if busy."""
-        from .cycle import run_cycle
+        """One cycle of `name`, within the concurrency bound; the report, or None if busy.
 
+        `budget` is the share of the target's budget the trigger policy gave it, and
+        `decision` the id of that decision in the log; the cycle's ROI goes to the policy.
+        """
         target = self.targets[name]
         with self.slots:
             if self.stopping.is_set():
@@ -209,12 +222,14 @@ class Service:
             notify.notify(STATUS=self.status_line())
             store = Store(self.state / "neuromutant.db")
             try:
-                report = run_cycle(
+                report = run_and_learn(
                     target.spec,
                     self.state,
                     self.backend,
                     store,
                     forced=forced,
+                    budget=budget,
+                    decision=decision,
                     stop=self.stopping,
                     progress=progress,
                 )
@@ -293,21 +308,6 @@ class Service:
                 "last": target.last,
             }
         return {"status": self.status_line(), "targets": targets}
-
-    def _trigger_state(self, spec: TargetSpec) -> TriggerState:
-        ledger = open_ledger(spec)
-        store = Store(self.state / "neuromutant.db")
-        try:
-            last = next(iter(store.cycles(spec.name, 1)), None)
-        finally:
-            store.close()
-        last_tree = None
-        if last and last["head"]:
-            try:
-                last_tree = ledger.tree(last["head"])
-            except Exception:  # the commit is gone (history rewritten): treat as changed
-                last_tree = ""
-        return TriggerState(ledger.tree(), last_tree, last["status"] if last else None)
 
 
 class _Changes(FileSystemEventHandler):
