@@ -22,6 +22,8 @@ WORK = "/sandbox/work"  # writable scratch (tmpfs), the job's working directory
 JOB = "/sandbox/job"  # the job file, read-only
 LIB = "/sandbox/lib"  # the runners package `nmrunners`, read-only
 RESULT = "/tmp/nm-result.json"  # where a runner writes its machine-readable result
+RESERVED_FILES = frozenset({"job.json", "owner"})  # names the staging directory uses itself
+_FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$")
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$", re.IGNORECASE)
@@ -134,6 +136,17 @@ class Job:
     """Runner-specific data (test arguments, a batch of candidates), put in the job file."""
     name: str = "job"
     """A short label, shown in `docker ps` and in container labels."""
+    files: Mapping[str, bytes] = field(default_factory=dict)
+    """File name -> bytes put beside the job file, read-only at ``JOB/NAME``: binary
+    inputs such as a population's weights, which JSON would carry poorly."""
+
+    def __post_init__(self) -> None:
+        for name in self.files:
+            if not _FILE_NAME.match(name) or name in RESERVED_FILES:
+                raise ValueError(
+                    f"job file name {name!r}: expected a plain name of letters, digits, "
+                    f"'.', '_' or '-', not one of {sorted(RESERVED_FILES)}"
+                )
 
 
 class Outcome(enum.StrEnum):

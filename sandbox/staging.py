@@ -67,7 +67,7 @@ OWNER_FILE = "owner"
 
 @contextlib.contextmanager
 def staged(job: Job, python: str, root: Path) -> Iterator[Path]:
-    """A fresh directory holding ``job.json``, readable by the sandbox user, removed after."""
+    """A fresh directory with ``job.json`` and the job's files, removed after."""
     root.mkdir(parents=True, exist_ok=True)
     directory = Path(tempfile.mkdtemp(prefix="job-", dir=root))
     try:
@@ -76,6 +76,9 @@ def staged(job: Job, python: str, root: Path) -> Iterator[Path]:
         path = directory / "job.json"
         path.write_text(json.dumps(job_document(job, python)))
         os.chmod(path, 0o644)
+        for name, data in job.files.items():  # names checked by Job: no path escapes
+            (directory / name).write_bytes(data)
+            os.chmod(directory / name, 0o644)
         yield directory
     finally:
         shutil.rmtree(directory, ignore_errors=True)
