@@ -1,0 +1,241 @@
+"""The evolution loop: ask, evaluate, tell, record; checkpointed every generation.
+
+Three things are kept apart: the problem (`evaluate`, which plays episodes:
+in-process for a benchmark, in the sandbox for the daemon), the searcher (a
+`Strategy`), and observers (progress bar, logs) called after each generation.
+After every generation the loop writes a checkpoint (the strategy's state,
+its own random state, the history) atomically, and the training curve as CSV
+and PNG. Started again on the same run directory, it resumes from the last
+checkpoint and produces exactly the generations an uninterrupted run would.
+
+Training episodes use seeds below `HOLDOUT`, drawn afresh each generation;
+seeds from `HOLDOUT` up are never trained on and serve for acceptance.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from . import curve
+from .checkpoint import load_checkpoint, save_checkpoint
+from .genome import Genome
+from .strategy import Strategy
+
+log = logging.getLogger(__name__)
+
+HOLDOUT = 2**30
+"""Training seeds lie in [0, HOLDOUT); seeds from HOLDOUT up are held out."""
+CHECKPOINT = "checkpoint.npz"
+CURVE_CSV = "curve.csv"
+CURVE_PNG = "curve.png"
+
+
+def holdout_seeds(count: int, start: int = 0) -> list[int]:
+    """`count` seeds no training episode ever uses."""
+    return [HOLDOUT + start + i for i in range(count)]
+
+
+class Evaluation(Protocol):
+    """What an evaluation returns (`sandbox.gym_eval.GymEvaluation` is one)."""
+
+    @property
+    def returns(self) -> np.ndarray:
+        """Shape [genomes, seeds]; NaN where a genome could not be run."""
+        ...
+
+    @property
+    def env_steps(self) -> int:
+        """Environment steps this evaluation took."""
+        ...
+
+
+Evaluate = Callable[[Sequence[Genome], Sequence[int]], Evaluation]
+Observer = Callable[["GenerationRecord"], None]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """When a run stops: the first limit reached (None: no such limit)."""
+
+    generations: int | None = None
+    seconds: float | None = None
+    """Wall-clock seconds over all resumptions of the run."""
+    env_steps: int | None = None
+    target: float | None = None
+    """Stop once a generation's best training return reaches this."""
+
+    def __post_init__(self) -> None:
+        if self.generations is None and self.seconds is None and self.env_steps is None:
+            raise ValueError("a budget needs at least one of generations, seconds, env_steps")
+
+    def reason(self, generation: int, wall: float, steps: int, best: float) -> str | None:
+        """Why the run must stop now, or None."""
+        if self.generations is not None and generation >= self.generations:
+            return f"{generation} generations"
+        if self.seconds is not None and wall >= self.seconds:
+            return f"{wall:.0f}s of wall-clock time"
+        if self.env_steps is not None and steps >= self.env_steps:
+            return f"{steps} environment steps"
+        if self.target is not None and best >= self.target:
+            return f"reached the target return {self.target}"
+        return None
+
+
+@dataclass(frozen=True)
+class GenerationRecord:
+    """One generation of a run, as the curve and the observers see it."""
+
+    generation: int
+    """Generations done, this one included."""
+    env_steps: int
+    """Environment steps since the run began."""
+    wall_time: float
+    """Seconds since the run began, over all resumptions."""
+    best: float
+    mean: float
+    median: float
+    best_so_far: float
+    stats: Mapping[str, float] = field(default_factory=dict)
+
+    def row(self) -> dict[str, Any]:
+        """A flat row for the CSV."""
+        base = {k: getattr(self, k) for k in curve.BASE}
+        return {**base, **self.stats}
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> GenerationRecord:
+        """Inverse of `row`."""
+        stats = {k: v for k, v in row.items() if k not in curve.BASE}
+        return cls(**{k: row[k] for k in curve.BASE}, stats=stats)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How a run ended."""
+
+    champion: Genome
+    """The genome with the best training fitness of the whole run."""
+    champion_fitness: float
+    history: list[GenerationRecord]
+    stopped: str
+    """Which budget limit ended the run."""
+    resumed_at: int = 0
+    """The generation the run resumed from (0: a fresh start)."""
+
+    @property
+    def env_steps(self) -> int:
+        """Environment steps of the whole run."""
+        return self.history[-1].env_steps if self.history else 0
+
+
+def _finite_stats(stats: Mapping[str, float]) -> dict[str, float]:
+    return {k: float(v) for k, v in stats.items() if math.isfinite(float(v))}
+
+
+def evolve(
+    strategy: Strategy,
+    evaluate: Evaluate,
+    budget: Budget,
+    *,
+    episodes: int = 5,
+    seed: int = 0,
+    run_dir: Path | str | None = None,
+    observers: Sequence[Observer] = (),
+    plot_every: int = 10,
+    title: str = "",
+) -> RunResult:
+    """Run generations until the budget is spent; resume from `run_dir`'s checkpoint if any.
+
+    Args:
+        strategy: the searcher, freshly built with the run's settings.
+        evaluate: genomes and seeds -> returns per genome and seed (and env steps).
+        budget: when to stop.
+        episodes: training episodes per genome and generation.
+        seed: seeds the loop's own generator (training seeds); the strategy has its own.
+        run_dir: where the checkpoint and the curve go; None keeps nothing.
+        observers: called with each generation's record; an observer's error is logged.
+        plot_every: redraw the PNG every this many generations (and at the end).
+        title: the PNG's title.
+    """
+    directory = Path(run_dir) if run_dir is not None else None
+    rng = np.random.default_rng(seed)
+    history: list[GenerationRecord] = []
+    steps, elapsed = 0, 0.0
+    champion: Genome | None = None
+    champion_fitness = -math.inf
+    resumed_at = 0
+    if directory is not None and (directory / CHECKPOINT).exists():
+        state = load_checkpoint(directory / CHECKPOINT)
+        strategy.load_state_dict(state["strategy"])
+        rng.bit_generator.state = state["rng"]
+        history = [GenerationRecord.from_row(r) for r in state["history"]]
+        steps, elapsed = int(state["env_steps"]), float(state["wall_time"])
+        champion = Genome.from_state(state["champion"])
+        champion_fitness = float(state["champion_fitness"])
+        resumed_at = len(history)
+        log.info("resuming %s at generation %d", directory, resumed_at)
+    started = time.monotonic() - elapsed
+    stopped = None
+    while True:
+        last_best = history[-1].best if history else -math.inf
+        stopped = budget.reason(len(history), time.monotonic() - started, steps, last_best)
+        if stopped:
+            break
+        genomes = strategy.ask()
+        seeds = rng.integers(0, HOLDOUT, size=episodes).tolist()
+        evaluation = evaluate(genomes, seeds)
+        with np.errstate(invalid="ignore"):
+            fitness = np.asarray(evaluation.returns, dtype=np.float64).mean(axis=1)
+        fitness = np.where(np.isnan(fitness), -np.inf, fitness)
+        stats = strategy.tell(fitness)
+        steps += int(evaluation.env_steps)
+        top = int(np.argmax(fitness))
+        if fitness[top] > champion_fitness or champion is None:
+            champion, champion_fitness = genomes[top], float(fitness[top])
+        finite = fitness[np.isfinite(fitness)]
+        record = GenerationRecord(
+            generation=len(history) + 1,
+            env_steps=steps,
+            wall_time=time.monotonic() - started,
+            best=float(fitness[top]),
+            mean=float(finite.mean()) if finite.size else -math.inf,
+            median=float(np.median(finite)) if finite.size else -math.inf,
+            best_so_far=champion_fitness,
+            stats=_finite_stats(stats),
+        )
+        history.append(record)
+        if directory is not None:
+            save_checkpoint(
+                directory / CHECKPOINT,
+                {
+                    "generation": record.generation,
+                    "env_steps": steps,
+                    "wall_time": record.wall_time,
+                    "rng": rng.bit_generator.state,
+                    "history": [r.row() for r in history],
+                    "strategy": strategy.state_dict(),
+                    "champion": champion.to_state(),
+                    "champion_fitness": champion_fitness,
+                },
+            )
+            curve.write_csv(directory / CURVE_CSV, [r.row() for r in history])
+            if plot_every and record.generation % plot_every == 0:
+                curve.write_png(directory / CURVE_PNG, [r.row() for r in history], title)
+        for observer in observers:
+            try:
+                observer(record)
+            except Exception:
+                log.exception("observer %r failed at generation %d", observer, record.generation)
+    if directory is not None and history:
+        curve.write_png(directory / CURVE_PNG, [r.row() for r in history], title)
+    if champion is None:
+        champion, champion_fitness = strategy.ask()[0], -math.inf
+    return RunResult(champion, champion_fitness, history, stopped, resumed_at)
