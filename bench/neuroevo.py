@@ -1,0 +1,230 @@
+"""Neuroevolution benchmark: DualMixture vs plain Gaussian mutation vs OpenAI-ES.
+
+Each method gets the same budget of environment steps on each environment, for
+several seeds. Reported per run: environment steps and wall time until the
+solve threshold was reached (CartPole-v1 475, LunarLander-v3 200), the final
+mean return on 100 held-out episodes (seeds never trained on), and the
+evaluator's environment steps per second.
+
+"Solved" means: a generation's best training return reached the threshold and
+that genome's mean over 20 validation episodes (held-out seeds, not the final
+ones) reached it too; the run then stops. Validation steps are not counted in
+the budget. A run that never solves spends the whole budget, and its champion
+(best training return) is the one tested.
+
+By default episodes are played **in-process** (the same rollout code as the
+sandbox's gym runner, `sandbox/runners/gym_run.py`, called directly) so that
+the figures measure the search methods, not container start-up. `--sandbox`
+evaluates in Docker as the daemon does (one container per slice of the
+population, `--workers` at once). The daemon path always uses the sandbox.
+
+    .venv/bin/python bench/neuroevo.py --envs cartpole --seeds 3 --steps 2000000
+    .venv/bin/python bench/neuroevo.py --envs lander --methods dualmixture --steps 20000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from policies.neuro import Budget, EvolutionConfig, MLPSpec, evolve, holdout_seeds  # noqa: E402
+from policies.neuro.progress import TerminalProgress  # noqa: E402
+from sandbox.runners import gym_run  # noqa: E402
+
+POLICY_DIR = ROOT / "targets" / "examples" / "cartpole"
+ENVS = {
+    "cartpole": {"id": "CartPole-v1", "obs": 4, "act": 2, "hidden": (16,), "solve": 475.0},
+    "lander": {"id": "LunarLander-v3", "obs": 8, "act": 4, "hidden": (32, 32), "solve": 200.0},
+}
+METHODS = ("dualmixture", "gaussian", "es")
+VALIDATION = holdout_seeds(20)
+FINAL = holdout_seeds(100, start=1000)
+
+
+@dataclass
+class Played:
+    returns: np.ndarray
+    env_steps: int
+    seconds: float
+
+
+class InProcess:
+    """Plays episodes in this process with the target's own policy class (not sandboxed)."""
+
+    def __init__(self, env_id: str) -> None:
+        self.env_id = env_id
+        self.cls = gym_run.load_class("policy:Policy", str(POLICY_DIR))
+        self.steps = 0
+        self.seconds = 0.0
+
+    def __call__(self, genomes, seeds) -> Played:
+        started = time.perf_counter()
+        policies = [
+            gym_run.build_policy(self.cls, g.policy_kwargs, torch.from_numpy(g.policy.copy()))
+            for g in genomes
+        ]
+        done = gym_run.rollout(self.env_id, policies, seeds)
+        seconds = time.perf_counter() - started
+        self.steps += done["env_steps"]
+        self.seconds += seconds
+        return Played(np.array(done["returns"], dtype=np.float64), done["env_steps"], seconds)
+
+
+def sandboxed(env_id: str, spec: MLPSpec, workers: int):
+    from sandbox.backend import open_backend
+    from sandbox.gym_eval import GymEvaluator, GymTask
+
+    backend = open_backend(ROOT / "state")
+    task = GymTask(env_id, "policy:Policy", spec.kwargs())
+    return GymEvaluator(backend, POLICY_DIR, task, workers=workers)
+
+
+def run_one(env: str, method: str, seed: int, args: argparse.Namespace) -> dict:
+    info = ENVS[env]
+    spec = MLPSpec(info["obs"], info["act"], info["hidden"])
+    config = EvolutionConfig(
+        method=method,
+        population=args.population,
+        episodes=args.episodes,
+        seed=seed,
+        generations=None,
+        env_steps=args.steps,
+        sigma=args.sigma,
+        crossover=args.crossover if method != "es" else 0.0,
+    )
+    strategy = config.strategy(spec)
+    evaluate = sandboxed(info["id"], spec, args.workers) if args.sandbox else InProcess(info["id"])
+    checker = InProcess(info["id"])
+    solved: dict = {}
+
+    class Solve:
+        """Stops the run once the best of a generation holds up on validation episodes."""
+
+        def __call__(self, record) -> None:
+            if solved or record.best < info["solve"]:
+                return
+            genome, _ = strategy.best()
+            check = checker([genome], VALIDATION).returns.mean()
+            if check >= info["solve"]:
+                solved.update(
+                    steps=record.env_steps,
+                    seconds=round(record.wall_time, 1),
+                    generation=record.generation,
+                    validation=float(check),
+                    genome=genome,
+                )
+
+    budget = Budget(env_steps=args.steps)
+    observers = [Solve()]
+    if args.progress:
+        observers.append(TerminalProgress())
+    run_dir = Path(args.out) / f"{env}-{method}-{seed}" if args.out else None
+
+    # Stop on solve: wrap the budget check through a tiny evaluate wrapper.
+    def guarded(genomes, seeds):
+        if solved:
+            raise _Solved
+        return evaluate(genomes, seeds)
+
+    started = time.perf_counter()
+    try:
+        result = evolve(
+            strategy,
+            guarded,
+            budget,
+            episodes=args.episodes,
+            seed=seed,
+            run_dir=run_dir,
+            observers=observers,
+            title=f"{info['id']} {method} seed {seed}",
+        )
+        champion, history = result.champion, result.history
+    except _Solved:
+        champion, history = solved["genome"], None
+    wall = time.perf_counter() - started
+    final = checker([champion], FINAL).returns[0]
+    rate = None
+    if not args.sandbox and evaluate.seconds:
+        rate = evaluate.steps / evaluate.seconds
+    return {
+        "env": info["id"],
+        "method": method,
+        "seed": seed,
+        "solved": bool(solved),
+        "steps_to_solve": solved.get("steps"),
+        "seconds_to_solve": solved.get("seconds"),
+        "generations": solved.get("generation") or (len(history) if history else None),
+        "env_steps": evaluate.steps if not args.sandbox else None,
+        "wall_time": round(wall, 1),
+        "final_mean": round(float(final.mean()), 2),
+        "final_std": round(float(final.std()), 2),
+        "params": int(champion.policy.size),
+        "evaluator_steps_per_s": round(rate) if rate else None,
+    }
+
+
+class _Solved(Exception):
+    pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--envs", nargs="+", default=["cartpole"], choices=sorted(ENVS))
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=2_000_000, help="env steps per run")
+    parser.add_argument("--population", type=int, default=33)
+    parser.add_argument("--episodes", type=int, default=3)
+    parser.add_argument("--sigma", type=float, default=0.05)
+    parser.add_argument("--crossover", type=float, default=0.0)
+    parser.add_argument("--sandbox", action="store_true", help="evaluate in Docker")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--progress", action="store_true")
+    parser.add_argument("--out", default="", help="run directories (checkpoints, curves)")
+    parser.add_argument("--json", default="", help="write all rows to this file")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    rows = []
+    for env in args.envs:
+        for method in args.methods:
+            for seed in range(args.seeds):
+                row = run_one(env, method, seed, args)
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+    print()
+    print(
+        "| env | method | solved | median steps to solve | median s to solve | "
+        "final mean (100 held-out) | evaluator steps/s |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for env in args.envs:
+        for method in args.methods:
+            mine = [r for r in rows if r["method"] == method and r["env"] == ENVS[env]["id"]]
+            hits = [r for r in mine if r["solved"]]
+            steps = np.median([r["steps_to_solve"] for r in hits]) if hits else None
+            secs = np.median([r["seconds_to_solve"] for r in hits]) if hits else None
+            finals = ", ".join(f"{r['final_mean']:.0f}" for r in mine)
+            rates = [r["evaluator_steps_per_s"] for r in mine if r["evaluator_steps_per_s"]]
+            rate = f"{np.median(rates):,.0f}" if rates else "-"
+            print(
+                f"| {ENVS[env]['id']} | {method} | {len(hits)}/{len(mine)} | "
+                f"{'-' if steps is None else f'{steps:,.0f}'} | "
+                f"{'-' if secs is None else f'{secs:.0f}'} | {finals} | {rate} |"
+            )
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
