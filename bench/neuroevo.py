@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,8 +66,6 @@ class InProcess:
     def __init__(self, env_id: str) -> None:
         self.env_id = env_id
         self.cls = gym_run.load_class("policy:Policy", str(POLICY_DIR))
-        self.steps = 0
-        self.seconds = 0.0
 
     def __call__(self, genomes, seeds) -> Played:
         started = time.perf_counter()
@@ -75,9 +75,23 @@ class InProcess:
         ]
         done = gym_run.rollout(self.env_id, policies, seeds)
         seconds = time.perf_counter() - started
-        self.steps += done["env_steps"]
-        self.seconds += seconds
         return Played(np.array(done["returns"], dtype=np.float64), done["env_steps"], seconds)
+
+
+class Timed:
+    """Counts the environment steps and the wall time of an evaluator, containers included."""
+
+    def __init__(self, evaluate) -> None:
+        self.evaluate = evaluate
+        self.steps = 0
+        self.seconds = 0.0
+
+    def __call__(self, genomes, seeds):
+        started = time.perf_counter()
+        out = self.evaluate(genomes, seeds)
+        self.seconds += time.perf_counter() - started
+        self.steps += int(out.env_steps)
+        return out
 
 
 def sandboxed(env_id: str, spec: MLPSpec, workers: int):
@@ -86,7 +100,10 @@ def sandboxed(env_id: str, spec: MLPSpec, workers: int):
 
     backend = open_backend(ROOT / "state")
     task = GymTask(env_id, "policy:Policy", spec.kwargs())
-    return GymEvaluator(backend, POLICY_DIR, task, workers=workers)
+    tree = Path(tempfile.mkdtemp(prefix="nm-bench-"))  # readable by the sandbox user
+    shutil.copy(POLICY_DIR / "policy.py", tree / "policy.py")
+    tree.chmod(0o755)
+    return GymEvaluator(backend, tree, task, workers=workers)
 
 
 def run_one(env: str, method: str, seed: int, args: argparse.Namespace) -> dict:
@@ -103,7 +120,8 @@ def run_one(env: str, method: str, seed: int, args: argparse.Namespace) -> dict:
         crossover=args.crossover if method != "es" else 0.0,
     )
     strategy = config.strategy(spec)
-    evaluate = sandboxed(info["id"], spec, args.workers) if args.sandbox else InProcess(info["id"])
+    play = sandboxed(info["id"], spec, args.workers) if args.sandbox else InProcess(info["id"])
+    evaluate = Timed(play)
     checker = InProcess(info["id"])
     solved: dict = {}
 
@@ -153,9 +171,7 @@ def run_one(env: str, method: str, seed: int, args: argparse.Namespace) -> dict:
         champion, history = solved["genome"], None
     wall = time.perf_counter() - started
     final = checker([champion], FINAL).returns[0]
-    rate = None
-    if not args.sandbox and evaluate.seconds:
-        rate = evaluate.steps / evaluate.seconds
+    rate = evaluate.steps / evaluate.seconds if evaluate.seconds else None
     return {
         "env": info["id"],
         "method": method,
@@ -164,7 +180,7 @@ def run_one(env: str, method: str, seed: int, args: argparse.Namespace) -> dict:
         "steps_to_solve": solved.get("steps"),
         "seconds_to_solve": solved.get("seconds"),
         "generations": solved.get("generation") or (len(history) if history else None),
-        "env_steps": evaluate.steps if not args.sandbox else None,
+        "env_steps": evaluate.steps,
         "wall_time": round(wall, 1),
         "final_mean": round(float(final.mean()), 2),
         "final_std": round(float(final.std()), 2),

@@ -69,7 +69,8 @@ def build_policy(cls: Any, kwargs: Mapping[str, Any], weights: Any = None) -> An
                 f"{weights.numel()} weights given; {cls.__name__}(**{dict(kwargs)}) has "
                 f"{expected} parameters"
             )
-        torch.nn.utils.vector_to_parameters(weights.to(params[0].dtype), params)
+        if params:
+            torch.nn.utils.vector_to_parameters(weights.to(params[0].dtype), params)
     elif weights is not None:
         policy.load_state_dict(weights, strict=True)
     policy.eval()
