@@ -11,6 +11,7 @@ batched forward pass per step.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -195,7 +196,7 @@ def describe_policy(
 def _split(count: int, parts: int) -> list[range]:
     parts = max(1, min(parts, count))
     bounds = np.linspace(0, count, parts + 1).round().astype(int)
-    return [range(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+    return [range(int(a), int(b)) for a, b in itertools.pairwise(bounds) if b > a]
 
 
 @dataclass
