@@ -346,6 +346,7 @@ class _Cycle:
                 one_batch(indices)
 
         def one_batch(indices: list[int]) -> None:
+            nonlocal limit
             candidates = [
                 Candidate(
                     str(i),
@@ -363,7 +364,6 @@ class _Cycle:
                 name=f"{self.spec.name}-cycle{self.number}",
                 must_pass=baseline.passing,
             )
-            nonlocal limit
             with lock:
                 for i, run in zip(indices, results, strict=True):
                     runs[i] = run
