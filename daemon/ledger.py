@@ -3,10 +3,12 @@
 Commits are made with plumbing so that a process killed at any point never
 leaves the repository dirty, mid-commit or locked: the new blob, tree and
 commit objects are written first (harmless if abandoned), the branch moves in
-one atomic compare-and-swap, and only then is the changed file written to the
-work tree. If the process dies between those last two steps, `recover` sees a
-Neuromutant commit whose file on disk still holds the parent's content and
-finishes the job. A file with uncommitted human edits is never written.
+one atomic compare-and-swap, and only then are the changed files written to
+(or removed from) the work tree. If the process dies between those last two
+steps, `recover` sees a Neuromutant commit whose files on disk still hold the
+parent's content and finishes the job. A file with uncommitted human edits is
+never written. Contents are text (a code target's source) or bytes (a weights
+file), several files to a commit when they belong together.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import logging
 import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -199,43 +202,64 @@ class Ledger:
             ).splitlines()
             for path in changed:
                 if (
-                    self._on_disk(path)
-                    == self._blob(parent.hexsha, path)
-                    != self._blob(head.hexsha, path)
+                    self._disk_id(path)
+                    == self._blob_id(parent.hexsha, path)
+                    != self._blob_id(head.hexsha, path)
                 ):
-                    self._git("checkout", "HEAD", "--", path)
+                    self._write_work_tree([path])
                     actions.append(f"wrote {path} of {head.hexsha[:12]}, cut short by a crash")
         for action in actions:
             log.warning("%s: %s", self.path, action)
         return actions
 
-    def commit_file(self, path: str, content: str, message: str) -> str:
+    def commit_file(self, path: str, content: str | bytes, message: str) -> str:
         """Commit `content` as `path` on the current branch; returns the new commit's hash.
 
         Raises:
             LedgerError: the file has uncommitted changes, or the branch moved meanwhile.
         """
+        return self.commit_files({path: content}, message)
+
+    def commit_files(self, changes: Mapping[str, str | bytes | None], message: str) -> str:
+        """Commit several files at once (None removes one); returns the new commit's hash.
+
+        Raises:
+            LedgerError: a file has uncommitted changes (or is untracked where a file
+                would go), or the branch moved meanwhile.
+        """
+        if not changes:
+            raise LedgerError("nothing to commit")
         branch = self.branch()
         old = self.head()
-        if self.dirty([path]):
-            raise LedgerError(f"{self.path}/{path} has uncommitted changes; not touching it")
-        blob = self._git("hash-object", "-w", "--stdin", input=content)
+        paths = sorted(changes)
+        dirty = self.dirty(paths)
+        if dirty:
+            raise LedgerError(
+                f"{', '.join(f'{self.path}/{p}' for p in dirty)} has uncommitted changes; "
+                "not touching it"
+            )
         index = Path(self.repo.git_dir) / f"neuromutant-index-{os.getpid()}"
         try:
             env = {"GIT_INDEX_FILE": str(index)}
             self._git("read-tree", old, env=env)
-            mode = self._mode(old, path)
-            self._git("update-index", "--cacheinfo", f"{mode},{blob},{path}", env=env)
+            for path in paths:
+                content = changes[path]
+                if content is None:
+                    self._git("update-index", "--force-remove", "--", path, env=env)
+                    continue
+                blob = self._git("hash-object", "-w", "--stdin", input=content)
+                mode = self._mode(old, path)
+                self._git("update-index", "--add", "--cacheinfo", f"{mode},{blob},{path}", env=env)
             tree = self._git("write-tree", env=env)
         finally:
             index.unlink(missing_ok=True)
         commit = self._git("commit-tree", tree, "-p", old, input=message, env=self.identity.env())
         self._git("update-ref", f"refs/heads/{branch}", commit, old)  # atomic: fails if moved
-        self._git("checkout", "HEAD", "--", path)
+        self._write_work_tree(paths)
         return commit
 
     def revert(self, sha: str, message: str) -> str:
-        """Commit the inverse of Neuromutant commit `sha` (a one-file change)."""
+        """Commit the inverse of Neuromutant commit `sha` (every file it changed)."""
         commit = self.repo.commit(sha)
         if not commit.parents:
             raise LedgerError(f"{sha[:12]} has no parent to revert to")
@@ -243,48 +267,71 @@ class Ledger:
         changed = self.repo.git.diff_tree(
             "--no-commit-id", "--name-only", "-r", parent, sha
         ).splitlines()
-        if len(changed) != 1:
+        if not changed:
+            raise LedgerError(f"{sha[:12]} changes no file; there is nothing to revert")
+        moved = [p for p in changed if self._blob_id("HEAD", p) != self._blob_id(sha, p)]
+        if moved:
             raise LedgerError(
-                f"{sha[:12]} changes {len(changed)} files; only one-file "
-                "Neuromutant commits can be reverted here (use git revert)"
-            )
-        path = changed[0]
-        if self._blob("HEAD", path) != self._blob(sha, path):
-            raise LedgerError(
-                f"{path} changed again after {sha[:12]}; revert it by hand "
+                f"{', '.join(moved)} changed again after {sha[:12]}; revert it by hand "
                 "(git revert) to resolve the conflict"
             )
-        return self.commit_file(path, self._blob(parent, path) or "", message)
+        return self.commit_files({p: self._blob_bytes(parent, p) for p in changed}, message)
 
     # --- helpers ------------------------------------------------------------------------
 
-    def _git(self, *args: str, input: str | None = None, env: dict[str, str] | None = None) -> str:
+    def _git(
+        self, *args: str, input: str | bytes | None = None, env: dict[str, str] | None = None
+    ) -> str:
+        done = self._run(*args, input=input.encode() if isinstance(input, str) else input, env=env)
+        return done.decode().strip()
+
+    def _run(
+        self, *args: str, input: bytes | None = None, env: dict[str, str] | None = None
+    ) -> bytes:
         done = subprocess.run(
             ["git", "-C", str(self.path), *args],
             input=input,
             capture_output=True,
-            text=True,
             env={**os.environ, **(env or {})},
         )
         if done.returncode != 0:
-            raise LedgerError(f"git {args[0]} failed in {self.path}: {done.stderr.strip()}")
-        return done.stdout.strip()
+            stderr = done.stderr.decode(errors="replace").strip()
+            raise LedgerError(f"git {args[0]} failed in {self.path}: {stderr}")
+        return done.stdout
 
     def _mode(self, rev: str, path: str) -> str:
         entry = self._git("ls-tree", rev, "--", path)
         return entry.split()[0] if entry else "100644"
 
-    def _blob(self, rev: str, path: str) -> str | None:
-        try:
-            return self.read(path, rev)
-        except git.GitCommandError:
-            return None
+    def _blob_id(self, rev: str, path: str) -> str | None:
+        """The blob hash of `path` at `rev`, or None where it does not exist."""
+        entry = self._git("ls-tree", rev, "--", path)
+        return entry.split()[2] if entry else None
 
-    def _on_disk(self, path: str) -> str | None:
-        try:
-            return (self.path / path).read_text()
-        except OSError:
+    def _blob_bytes(self, rev: str, path: str) -> bytes | None:
+        """The content of `path` at `rev`, or None where it does not exist."""
+        blob = self._blob_id(rev, path)
+        return None if blob is None else self._run("cat-file", "blob", blob)
+
+    def _disk_id(self, path: str) -> str | None:
+        """The blob hash the work tree's `path` would have, or None if it is not there."""
+        if not (self.path / path).is_file():
             return None
+        return self._git("hash-object", "--", path)
+
+    def _write_work_tree(self, paths: list[str]) -> None:
+        """Make the work tree and the index hold HEAD's version of `paths` (or not hold them)."""
+        present = [p for p in paths if self._blob_id("HEAD", p) is not None]
+        for path in paths:
+            if path not in present:
+                self._git("update-index", "--force-remove", "--", path)
+                (self.path / path).unlink(missing_ok=True)
+                parent = (self.path / path).parent
+                while parent != self.path and parent.is_dir() and not any(parent.iterdir()):
+                    parent.rmdir()  # as git rm does: no empty directory left behind
+                    parent = parent.parent
+        if present:
+            self._git("checkout", "HEAD", "--", *present)
 
 
 def open_ledger(spec: TargetSpec) -> Ledger:

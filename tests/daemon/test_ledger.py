@@ -97,7 +97,12 @@ KILLER = textwrap.dedent(
         return out
     ledger._git = deadly
     msg = format_message("calc: use +", "", {"Target": "calc", "Cycle": 1})
-    ledger.commit_file("calc/ops.py", "def add(a, b):\\n    return a + b\\n", msg)
+    if sys.argv[3] == "code":
+        ledger.commit_file("calc/ops.py", "def add(a, b):\\n    return a + b\\n", msg)
+    elif sys.argv[3] == "weights":
+        ledger.commit_files({"w/policy.pt": bytes(range(256)), "w/policy.json": "{}\\n"}, msg)
+    else:  # revert the weights commit sys.argv[3]
+        ledger.revert(sys.argv[3], msg)
     """
 )
 
@@ -107,7 +112,7 @@ KILLER = textwrap.dedent(
 )
 def test_kill_9_during_a_commit_leaves_a_clean_repo(ledger, point):
     head = ledger.head()
-    done = subprocess.run([sys.executable, "-c", KILLER, str(ledger.path), point])
+    done = subprocess.run([sys.executable, "-c", KILLER, str(ledger.path), point, "code"])
     assert done.returncode == -signal.SIGKILL
     ledger = Ledger(ledger.path, Identity())
     ledger.recover()
@@ -130,3 +135,64 @@ def test_snapshot_is_the_committed_tree_readable_by_all(ledger, tmp_path):
 
 def test_files_never_include_tests(ledger):
     assert ledger.files(["**/*.py", "*/*.py"]) == ["calc/__init__.py", "calc/ops.py"]
+
+
+WEIGHTS = bytes(range(256)) * 4  # not text: no byte of it may be mangled
+METADATA = '{"policy_kwargs": {"hidden": [4]}}\n'
+
+
+def test_binary_files_are_one_commit_and_a_revert_removes_what_it_added(ledger):
+    head = ledger.head()
+    sha = ledger.commit_files({"w/policy.pt": WEIGHTS, "w/policy.json": METADATA}, message())
+    assert git(ledger, "show", "--name-only", "--format=", sha).split() == [
+        "w/policy.json",
+        "w/policy.pt",
+    ]
+    assert (ledger.path / "w/policy.pt").read_bytes() == WEIGHTS
+    assert git(ledger, "status", "--porcelain") == ""
+    revert = ledger.revert(sha, format_message('Revert "x"', "", {"Target": "calc"}))
+    assert not (ledger.path / "w").exists()
+    assert git(ledger, "status", "--porcelain") == ""
+    assert git(ledger, "rev-parse", f"{revert}^{{tree}}") == git(
+        ledger, "rev-parse", f"{head}^{{tree}}"
+    )
+
+
+def test_an_untracked_file_where_a_file_would_go_is_never_overwritten(ledger):
+    (ledger.path / "w").mkdir()
+    (ledger.path / "w/policy.pt").write_bytes(b"a human's weights")
+    head = ledger.head()
+    with pytest.raises(LedgerError, match="has uncommitted changes"):
+        ledger.commit_files({"w/policy.pt": WEIGHTS}, message())
+    assert (ledger.path / "w/policy.pt").read_bytes() == b"a human's weights"
+    assert ledger.head() == head
+
+
+@pytest.mark.parametrize("point", ["hash-object", "write-tree", "update-ref", "checkout"])
+def test_kill_9_during_a_commit_of_weights_leaves_a_clean_repo(ledger, point):
+    head = ledger.head()
+    done = subprocess.run([sys.executable, "-c", KILLER, str(ledger.path), point, "weights"])
+    assert done.returncode == -signal.SIGKILL
+    ledger = Ledger(ledger.path, Identity())
+    ledger.recover()
+    assert git(ledger, "status", "--porcelain") == ""
+    on_disk = (ledger.path / "w/policy.pt").read_bytes() if (ledger.path / "w").exists() else None
+    if point in ("update-ref", "checkout"):  # the commit stands, and both files follow it
+        assert ledger.head() != head and on_disk == bytes(range(256))
+        assert (ledger.path / "w/policy.json").read_text() == "{}\n"
+    else:
+        assert ledger.head() == head and on_disk is None
+    git(ledger, "fsck", "--no-dangling")
+
+
+def test_kill_9_during_a_revert_that_removes_files_leaves_a_clean_repo(ledger):
+    sha = ledger.commit_files({"w/policy.pt": WEIGHTS, "w/policy.json": METADATA}, message())
+    done = subprocess.run([sys.executable, "-c", KILLER, str(ledger.path), "update-ref", sha])
+    assert done.returncode == -signal.SIGKILL
+    ledger = Ledger(ledger.path, Identity())
+    assert ledger.recover() == [
+        f"wrote w/policy.json of {ledger.head()[:12]}, cut short by a crash",
+        f"wrote w/policy.pt of {ledger.head()[:12]}, cut short by a crash",
+    ]
+    assert not (ledger.path / "w/policy.pt").exists()
+    assert git(ledger, "status", "--porcelain") == ""
