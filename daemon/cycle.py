@@ -1,4 +1,4 @@
-"""One improvement cycle of a code target.
+"""One improvement cycle of a code target (weights targets: `daemon.weights_cycle`).
 
 baseline (cached by tree hash) -> forced-fail probe -> mutations in order, within
 the budget -> batches evaluated in the sandbox -> the best candidate that improves
@@ -94,6 +94,8 @@ class CycleReport:
     mutation: dict[str, Any] | None = None
     seconds: float = 0.0
     recovered: list[str] = field(default_factory=list)
+    evolution: dict[str, Any] | None = None
+    """A weights target's run: method, generations, env steps, run directory and curve."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data."""
@@ -118,19 +120,22 @@ def run_cycle(
     may spend, as the trigger policy decided. Without `ordering`, the target's own
     (``[search] order``) is used, and a learned order's operator preferences are
     read from the store and saved back. Setting `stop` ends the cycle early: no
-    new batch starts and nothing is committed.
+    new batch starts and nothing is committed. A weights target (``kind =
+    "weights"``) runs `daemon.weights_cycle.WeightsCycle` instead, under the same
+    lock, recovery and record; its share scales generations, env steps and seconds.
     """
     if not 0.0 < budget <= 1.0:
         raise ValueError(f"budget share must be in (0, 1], got {budget}")
     preferences = None
-    if ordering is None:
+    weights = spec.config.kind == "weights"
+    if ordering is None and not weights:
         preferences = load_preferences(store, spec.name)
         ordering = ordering_for(spec.config.search.order, preferences)
     with target_lock(state, spec.name):
         ledger = open_ledger(spec)
         recovered = ledger.recover()
         cycle_id, number = store.start_cycle(spec.name, forced=forced, head=ledger.head())
-        cycle = _Cycle(
+        context = CycleContext(
             spec,
             state,
             backend,
@@ -138,11 +143,16 @@ def run_cycle(
             ledger,
             cycle_id,
             number,
-            ordering,
             progress or (lambda *a, **k: None),
             stop or threading.Event(),
             budget,
         )
+        if weights:
+            from .weights_cycle import WeightsCycle
+
+            cycle: _Cycle | WeightsCycle = WeightsCycle(context)
+        else:
+            cycle = _Cycle(context, ordering)
         try:
             report = cycle.run()
         except Exception as exc:
@@ -170,32 +180,38 @@ def load_preferences(store: Store, target: str) -> OperatorPreferences:
     return OperatorPreferences.from_dict(store.policy_state(target, "operators"), others)
 
 
-class _Cycle:
-    def __init__(
-        self,
-        spec: TargetSpec,
-        state: Path,
-        backend: Backend,
-        store: Store,
-        ledger: Ledger,
-        cycle_id: int,
-        number: int,
-        ordering: Ordering,
-        progress: Progress,
-        stop: threading.Event,
-        share: float = 1.0,
-    ) -> None:
-        self.spec, self.config = spec, spec.config
-        self.state, self.backend, self.store, self.ledger = state, backend, store, ledger
-        self.cycle_id, self.number = cycle_id, number
-        self.ordering, self.progress, self.stop = ordering, progress, stop
+@dataclass(frozen=True)
+class CycleContext:
+    """What a cycle is given: the target, where things are, and its number and share."""
+
+    spec: TargetSpec
+    state: Path
+    backend: Backend
+    store: Store
+    ledger: Ledger
+    cycle_id: int
+    number: int
+    progress: Progress
+    stop: threading.Event
+    share: float = 1.0
+    """The share of the target's budget this cycle may spend."""
+
+
+class CycleBase:
+    """What every kind of cycle shares: its facts, its report, and the revert of a failed commit."""
+
+    def __init__(self, context: CycleContext) -> None:
+        self.spec, self.config = context.spec, context.spec.config
+        self.state, self.backend = context.state, context.backend
+        self.store, self.ledger = context.store, context.ledger
+        self.cycle_id, self.number = context.cycle_id, context.number
+        self.progress, self.stop, self.share = context.progress, context.stop, context.share
         self.limits = self.config.sandbox.limits()
-        self.max_candidates = max(1, round(self.config.budget.candidates * share))
-        self.max_seconds = self.config.budget.seconds * share
         self.started = time.monotonic()
         self.fields: dict[str, Any] = {}
 
     def report(self, status: str, reason: str) -> CycleReport:
+        """The cycle's report so far, ending with `status` for `reason`."""
         return CycleReport(
             self.spec.name,
             self.number,
@@ -204,6 +220,38 @@ class _Cycle:
             seconds=time.monotonic() - self.started,
             **self.fields,
         )
+
+    def snapshot_path(self, tree: str) -> Path:
+        """Where the tree `tree` is exported for the sandbox."""
+        return self.state / "snapshots" / self.spec.name / tree
+
+    def revert_unverified(self, sha: str, subject: str, problem: str) -> CycleReport:
+        """Revert commit `sha` (history kept) because its verification found `problem`."""
+        revert_subject = f'Revert "{subject}"'
+        revert = self.ledger.revert(
+            sha,
+            format_message(
+                revert_subject,
+                f"This reverts commit {sha}.\n\nVerification failed: {problem}",
+                {
+                    "Target": self.spec.name,
+                    "Cycle": self.number,
+                    "Reverts": sha,
+                    "Reason": problem.splitlines()[0][:200],
+                },
+            ),
+        )
+        self.fields["revert"] = revert
+        self.store.add_commit(self.spec.name, self.cycle_id, revert, "revert", revert_subject)
+        return self.report("reverted", f"verification of {sha[:12]} failed: {problem}")
+
+
+class _Cycle(CycleBase):
+    def __init__(self, context: CycleContext, ordering: Ordering) -> None:
+        super().__init__(context)
+        self.ordering = ordering
+        self.max_candidates = max(1, round(self.config.budget.candidates * self.share))
+        self.max_seconds = self.config.budget.seconds * self.share
 
     def run(self) -> CycleReport:
         files = self.ledger.files(self.config.files)
@@ -287,9 +335,6 @@ class _Cycle:
             )
         self.store.save_baseline(self.spec.name, tree, key, asdict(baseline))
         return baseline
-
-    def snapshot_path(self, tree: str) -> Path:
-        return self.state / "snapshots" / self.spec.name / tree
 
     # --- candidates ---------------------------------------------------------------------
 
@@ -415,7 +460,7 @@ class _Cycle:
                 eligible.append(
                     (
                         -run.score,
-                        _diff_size(sources[mutation.path], new),
+                        diff_size(sources[mutation.path], new),
                         run.result.wall_time,
                         index,
                         mutation,
@@ -468,23 +513,7 @@ class _Cycle:
         problem = self.verify(baseline)
         if problem is None:
             return self.report("accepted", f"{subject} [{sha[:12]}]")
-        revert_subject = f'Revert "{subject}"'
-        revert = self.ledger.revert(
-            sha,
-            format_message(
-                revert_subject,
-                f"This reverts commit {sha}.\n\nVerification failed: {problem}",
-                {
-                    "Target": self.spec.name,
-                    "Cycle": self.number,
-                    "Reverts": sha,
-                    "Reason": problem.splitlines()[0][:200],
-                },
-            ),
-        )
-        self.fields["revert"] = revert
-        self.store.add_commit(self.spec.name, self.cycle_id, revert, "revert", revert_subject)
-        return self.report("reverted", f"verification of {sha[:12]} failed: {problem}")
+        return self.revert_unverified(sha, subject, problem)
 
     def verify(self, before: Baseline) -> str | None:
         """Why the committed tree fails verification (with held-out tests), or None."""
@@ -527,7 +556,7 @@ def improves(run: TestRun, baseline: Baseline) -> bool:
     return run.valid and run.score > baseline.score and set(baseline.passing) <= run.passing()
 
 
-def _diff_size(old: str, new: str) -> int:
+def diff_size(old: str, new: str) -> int:
     """Changed lines between two sources: ties go to the smaller edit."""
     return sum(
         1
