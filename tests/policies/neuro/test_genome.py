@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -98,6 +99,23 @@ def test_named_weights_round_trip_and_map_to_flat(tmp_path):
     assert to_flat(loaded.tensors, layout).tobytes() == flat.tobytes()
     assert loaded.policy_kwargs == SPEC.kwargs()
     assert loaded.metadata["env"] == "CartPole-v1"
+
+
+def test_a_torch_state_dict_with_its_metadata_file_round_trips(tmp_path):
+    import torch
+
+    flat = SPEC.init(np.random.default_rng(2))
+    layout = [(f"p{i}", [n]) for i, n in enumerate([flat.size])]
+    path = tmp_path / "policy.pt"
+    save_weights(path, WeightsFile(to_named(flat, layout), SPEC.kwargs(), {"env": "CartPole-v1"}))
+    assert json.loads((tmp_path / "policy.json").read_text())["policy_kwargs"] == SPEC.kwargs()
+    assert torch.load(path, weights_only=True)["p0"].numpy().tobytes() == flat.tobytes()
+    loaded = load_weights(path)
+    assert to_flat(loaded.tensors, layout).tobytes() == flat.tobytes()
+    assert loaded.policy_kwargs == SPEC.kwargs() and loaded.metadata["env"] == "CartPole-v1"
+    path.write_bytes(b"not a state dict")
+    with pytest.raises(WeightsFileError, match="not a readable torch state dict"):
+        load_weights(path)
 
 
 def test_a_weights_file_that_fails_to_load_leaves_the_committed_one(tmp_path):
