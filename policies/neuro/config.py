@@ -17,6 +17,7 @@ from .dualmixture import DualMixture
 from .errors import ConfigError
 from .es import ESOptions, OpenAIES
 from .evolve import Budget
+from .genome import Genome
 from .mutator import GaussianMutator
 from .network import MLPSpec
 from .strategy import GAOptions, GeneticStrategy, Strategy
@@ -93,8 +94,14 @@ class EvolutionConfig:
         """The run's stopping rule."""
         return Budget(self.generations, self.seconds, self.env_steps, self.target)
 
-    def strategy(self, spec: MLPSpec, initial: np.ndarray | None = None) -> Strategy:
-        """A fresh strategy for a policy of shape `spec`, starting at `initial` weights if given."""
+    def strategy(
+        self, spec: MLPSpec, initial: np.ndarray | None = None, ancestor: Genome | None = None
+    ) -> Strategy:
+        """A fresh strategy for a policy of shape `spec`, starting at `initial` weights if given.
+
+        `ancestor` hands its evolved mutator on (`GeneticStrategy`); the ES has none and
+        ignores it.
+        """
         if self.method == "es":
             options = ESOptions(population=self.population, sigma=self.sigma, lr=self.lr)
             return OpenAIES(spec, options, seed=self.seed, initial=initial)
@@ -107,4 +114,6 @@ class EvolutionConfig:
             speciation=self.speciation,
             structure=self.structure,
         )
-        return GeneticStrategy(spec, mutator, options, seed=self.seed, initial=initial)
+        return GeneticStrategy(
+            spec, mutator, options, seed=self.seed, initial=initial, ancestor=ancestor
+        )

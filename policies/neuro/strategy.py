@@ -133,8 +133,14 @@ class GeneticStrategy(Searcher):
         options: GAOptions | None = None,
         seed: int = 0,
         initial: np.ndarray | None = None,
+        ancestor: Genome | None = None,
     ) -> None:
-        """Start a population: random, or around `initial` policy weights (kept as member 0)."""
+        """Start a population: random, or around `initial` policy weights (kept as member 0).
+
+        With `ancestor` (a genome of an earlier run, same mutator kind), member 0
+        inherits its mutator and compatibility networks, so mutators keep evolving
+        from run to run; with `initial`, the rest of the population are its children.
+        """
         super().__init__(seed)
         self.mutator = mutator
         self.options = options or GAOptions()
@@ -143,6 +149,14 @@ class GeneticStrategy(Searcher):
             first = Genome(
                 first.spec, first.policy, first.mutator, init_compat(self.rng), first.kind
             )
+        if ancestor is not None:
+            if ancestor.kind != first.kind or ancestor.mutator.size != first.mutator.size:
+                raise ValueError(
+                    f"an ancestor with a {ancestor.kind!r} mutator of {ancestor.mutator.size} "
+                    f"weights cannot seed a {first.kind!r} run ({first.mutator.size})"
+                )
+            compat = ancestor.compat if ancestor.compat.size == first.compat.size else first.compat
+            first = Genome(first.spec, first.policy, ancestor.mutator, compat, first.kind)
         if initial is None:
             population = [first] + [
                 self._with_compat(mutator.new(spec, self.rng))

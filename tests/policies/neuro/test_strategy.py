@@ -72,3 +72,18 @@ def test_speciated_structural_run_changes_shapes_and_pays_for_size():
     genomes = strategy.ask()
     strategy.tell(np.zeros(len(genomes)))
     assert strategy.best()[0].policy.size == min(g.policy.size for g in genomes)
+
+
+def test_an_ancestor_hands_its_evolved_mutator_to_a_new_run():
+    first = GeneticStrategy(SPEC, DualMixture(), GAOptions(population=10), seed=1)
+    improve(first, 5)
+    ancestor, _ = first.best()
+    initial = SPEC.init(np.random.default_rng(9))
+    second = GeneticStrategy(
+        SPEC, DualMixture(), GAOptions(population=10), seed=2, initial=initial, ancestor=ancestor
+    )
+    head = second.ask()[0]
+    assert head.policy.tobytes() == initial.astype(np.float32).tobytes()
+    assert head.mutator.tobytes() == ancestor.mutator.tobytes()
+    with pytest.raises(ValueError, match="cannot seed a 'gaussian' run"):
+        GeneticStrategy(SPEC, GaussianMutator(), initial=initial, ancestor=ancestor)
