@@ -1,5 +1,11 @@
 """Target files: ``targets/NAME.toml`` parsed once into frozen, validated specs.
 
+Two kinds share the common fields (name, repo, example, schedule, trigger,
+sandbox, author): a ``code`` target (the default when ``kind`` is left out) names
+the files that may be rewritten and the tests that judge them; a ``weights``
+target names a gymnasium environment, a torch policy class and the weights file
+that evolution may replace (see docs/weights.md).
+
 A bad file is an error that names the file, the field and what was expected;
 unknown keys are errors too. One bad file never hides the others: the registry
 keeps every valid target and reports the rest.
@@ -12,8 +18,8 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Annotated, Any, Literal
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
@@ -24,7 +30,16 @@ from sandbox.job import Limits, parse_duration
 
 from .errors import Error
 
+if TYPE_CHECKING:  # numpy and the neuroevolution library load only when a weights target does
+    from policies.neuro.config import EvolutionConfig
+    from policies.neuro.structure import StructureOptions
+
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+ENTRY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
+WEIGHTS_SUFFIXES = (".safetensors", ".pt", ".pth")
+KINDS = ("code", "weights")
+MIN_HOLDOUT = 30
+"""Held-out episodes acceptance needs at least (`policies.neuro.accept.MIN_EPISODES`)."""
 
 
 class TargetError(Error):
@@ -159,30 +174,21 @@ class Author(_Strict):
     email: str = "neuromutant@localhost"
 
 
-class CodeTarget(_Strict):
-    """A Python module in a git repository with a pytest suite."""
+class _Target(_Strict):
+    """What every kind of target has: a name, a git repository, a schedule, limits."""
 
     name: str
-    kind: Literal["code"] = "code"
     repo: str
     """Git repository of the bot, relative to the target file; ``{state}`` is the state dir."""
     example: str | None = None
     """A directory (relative to the target file) copied into `repo` when it does not exist."""
-    files: tuple[str, ...] = Field(min_length=1)
-    """Globs, relative to the repo, of what may be rewritten; tests never are."""
-    tests: tuple[str, ...] = ("tests",)
-    """pytest arguments, relative to the repo."""
-    held_out: tuple[str, ...] = ()
-    """pytest arguments run only when verifying an accepted change."""
     schedule: Schedule = Schedule(every=900.0)
-    budget: Budget = Budget()
-    search: SearchSpec = SearchSpec()
     trigger: TriggerSpec = TriggerSpec()
     sandbox: SandboxSpec = SandboxSpec()
     author: Author = Author()
 
     @model_validator(mode="after")
-    def _name(self) -> CodeTarget:
+    def _name(self) -> _Target:
         if not NAME.match(self.name):
             raise ValueError(
                 f"name {self.name!r} must be lower-case letters, digits, '-' or '_', "
@@ -191,11 +197,195 @@ class CodeTarget(_Strict):
         return self
 
 
+class CodeTarget(_Target):
+    """A Python module in a git repository with a pytest suite."""
+
+    kind: Literal["code"] = "code"
+    files: tuple[str, ...] = Field(min_length=1)
+    """Globs, relative to the repo, of what may be rewritten; tests never are."""
+    tests: tuple[str, ...] = ("tests",)
+    """pytest arguments, relative to the repo."""
+    held_out: tuple[str, ...] = ()
+    """pytest arguments run only when verifying an accepted change."""
+    budget: Budget = Budget()
+    search: SearchSpec = SearchSpec()
+
+
+class EvaluationSpec(_Strict):
+    """How weights are scored: episodes per genome, held-out episodes, episode length."""
+
+    episodes: int = Field(5, ge=1, le=1000)
+    """Training episodes per genome and generation (seeds drawn afresh each generation)."""
+    holdout: int = Field(100, ge=MIN_HOLDOUT, le=10_000)
+    """Held-out episodes (seeds never trained on) that decide acceptance, and as many again
+    that verify a commit."""
+    validation: int = Field(20, ge=0, le=1000)
+    """Held-out episodes that pick the candidate among the run's finalists (0: the champion)."""
+    max_steps: int | None = Field(None, gt=0)
+    """Cut episodes at this many steps; unset keeps the environment's own limit."""
+
+
+class StructureSpec(_Strict):
+    """Structural growth and pruning of the hidden layers (`policies.neuro.structure`)."""
+
+    add_neuron: float = Field(0.05, ge=0, le=1)
+    """Probability that a child gains a neuron in a random hidden layer."""
+    remove_neuron: float = Field(0.05, ge=0, le=1)
+    """Probability that a child loses its least used neuron of a random hidden layer."""
+    add_layer: float = Field(0.01, ge=0, le=1)
+    remove_layer: float = Field(0.01, ge=0, le=1)
+    max_width: int = Field(64, ge=1)
+    max_layers: int = Field(3, ge=0)
+    parsimony: float = Field(0.0, ge=0)
+    """Training return removed per policy parameter: a larger network must earn its keep."""
+
+    @model_validator(mode="after")
+    def _probabilities(self) -> StructureSpec:
+        edits = (self.add_neuron, self.remove_neuron, self.add_layer, self.remove_layer)
+        if sum(edits) > 1:
+            raise ValueError(f"the four edit probabilities must sum to <= 1, got {sum(edits):g}")
+        return self
+
+    def options(self) -> StructureOptions:
+        """The library's options."""
+        from policies.neuro.structure import StructureOptions
+
+        return StructureOptions(**self.model_dump())
+
+
+class EvolutionSpec(_Strict):
+    """How a weights target's population is searched (`policies.neuro.config`)."""
+
+    method: Literal["dualmixture", "gaussian", "es"] = "dualmixture"
+    """dualmixture: self-referential mutators; gaussian: plain mutation; es: OpenAI-ES."""
+    population: int = Field(32, ge=3, le=10_000)
+    seed: int = 0
+    """Seeds each run, together with the number of the cycle that starts it."""
+    elite: int = Field(2, ge=0)
+    """Best genomes copied unchanged into the next generation."""
+    parents: float = Field(0.25, gt=0, le=1)
+    """Fraction of each species, best first, that may have children."""
+    crossover: float = Field(0.0, ge=0, le=1)
+    """Probability of a two-parent child (learned crossover with dualmixture)."""
+    speciation: bool = False
+    """Learned speciation by the genomes' compatibility networks."""
+    structure: StructureSpec | None = None
+    """Grow and prune hidden layers; leave the table out to keep the shape fixed."""
+    sigma: float = Field(0.05, gt=0)
+    """Mutation sigma (gaussian) or perturbation sigma (es)."""
+    lr: float = Field(0.03, gt=0)
+    """Step size (es)."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> EvolutionSpec:
+        if self.elite >= self.population:
+            raise ValueError(f"elite {self.elite} must be below population {self.population}")
+        if self.method == "es" and (self.structure or self.speciation or self.crossover):
+            raise ValueError(
+                "method 'es' has a fixed shape and no genomes to cross: use dualmixture or "
+                "gaussian for structure, speciation or crossover"
+            )
+        return self
+
+    def config(self, **run: Any) -> EvolutionConfig:
+        """The library's settings, with the run's budget and seed (`run`) added."""
+        from policies.neuro.config import EvolutionConfig
+
+        values = self.model_dump(exclude={"structure"})
+        structure = self.structure.options() if self.structure else None
+        try:
+            return EvolutionConfig(**{**values, "structure": structure, **run})
+        except ValueError as exc:
+            raise ValueError(str(exc)) from None
+
+
+class WeightsBudget(_Strict):
+    """What one cycle of a weights target may spend on evolution: the first limit reached."""
+
+    generations: int | None = Field(30, gt=0, le=1_000_000)
+    seconds: Duration = 600.0
+    """Wall-clock seconds of evolution, over every resumption of an interrupted run."""
+    env_steps: int | None = Field(None, gt=0)
+    stop_at: float | None = None
+    """Stop early once a generation's best training return reaches this (a solved task)."""
+
+
+class AcceptanceSpec(_Strict):
+    """When new weights replace the committed ones (`policies.neuro.accept`)."""
+
+    margin: float = Field(0.0, ge=0)
+    """Return the new weights must gain beyond the noise (lower confidence bound > margin)."""
+    z: float = Field(1.96, gt=0)
+    """Width of that bound in standard errors (1.96: about 97.5% one-sided)."""
+
+
+def _entry(value: Any) -> str:
+    if not isinstance(value, str) or not ENTRY.match(value):
+        raise ValueError(f"expected 'module:Class' (e.g. 'policy:Policy'), got {value!r}")
+    return value
+
+
+def _weights_path(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a path inside the repository, got {value!r}")
+    path = PurePosixPath(value)
+    if path.is_absolute() or ".." in path.parts or not path.name:
+        raise ValueError(f"expected a path inside the repository, got {value!r}")
+    if path.suffix not in WEIGHTS_SUFFIXES:
+        raise ValueError(
+            f"expected a {', '.join(WEIGHTS_SUFFIXES)} file (safetensors, or a torch "
+            f"state dict with a .json metadata file beside it), got {value!r}"
+        )
+    return str(path)
+
+
+class WeightsTarget(_Target):
+    """A torch policy whose weights are evolved on a gymnasium environment."""
+
+    kind: Literal["weights"]
+    env: str = Field(min_length=1, pattern=r"^\S+$")
+    """A gymnasium environment id, e.g. ``CartPole-v1``."""
+    env_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Keyword arguments of ``gymnasium.make``."""
+    policy: Annotated[str, BeforeValidator(_entry)]
+    """The torch module, ``module:Class`` in the repository, built as ``Class(**policy_kwargs)``."""
+    policy_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Constructor arguments; a weights file's own ``policy_kwargs`` metadata overrides them."""
+    weights: Annotated[str, BeforeValidator(_weights_path)]
+    """The weights file the target owns, relative to the repo (created by the first commit)."""
+    schedule: Schedule = Schedule(every=3600.0)
+    trigger: TriggerSpec = TriggerSpec(policy="change-rule")
+    sandbox: SandboxSpec = SandboxSpec(memory="1g", timeout="300s", parallel=2)
+    evaluation: EvaluationSpec = EvaluationSpec()
+    budget: WeightsBudget = WeightsBudget()
+    evolution: EvolutionSpec = EvolutionSpec()
+    acceptance: AcceptanceSpec = AcceptanceSpec()
+
+    @property
+    def metadata(self) -> str | None:
+        """The metadata file beside a torch state dict (``.json``); None for safetensors."""
+        if self.weights.endswith(".safetensors"):
+            return None
+        return str(PurePosixPath(self.weights).with_suffix(".json"))
+
+    @property
+    def owned(self) -> list[str]:
+        """The files the target's commits write: the weights, and their metadata if separate."""
+        return [self.weights, *([self.metadata] if self.metadata else [])]
+
+
+TargetConfig = CodeTarget | WeightsTarget
+MODELS: dict[str, type[CodeTarget] | type[WeightsTarget]] = {
+    "code": CodeTarget,
+    "weights": WeightsTarget,
+}
+
+
 @dataclass(frozen=True)
 class TargetSpec:
     """A validated target and where it came from."""
 
-    config: CodeTarget
+    config: TargetConfig
     source: Path
     """The target file."""
     repo: Path
@@ -237,8 +427,13 @@ def load_target(path: Path, state: Path) -> TargetSpec:
         raise TargetError(path, None, f"cannot read: {exc.strerror or exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise TargetError(path, None, f"not valid TOML: {exc}") from exc
+    kind = raw.get("kind", "code")
+    if kind not in MODELS:
+        raise TargetError(
+            path, "kind", f"expected {' or '.join(repr(k) for k in KINDS)}, got {kind!r}"
+        )
     try:
-        config = CodeTarget.model_validate(raw)
+        config = MODELS[kind].model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         raise TargetError(path, _field(first["loc"]), _message(first)) from None
@@ -283,8 +478,8 @@ def load_registry(folder: Path, state: Path) -> Registry:
     return registry
 
 
-def render(config: CodeTarget) -> str:
-    """A target as TOML text, for `nmctl targets add`."""
+def render(config: TargetConfig) -> str:
+    """A target as TOML text (`nmctl targets add` and `show`): what reads back to `config`."""
 
     def value(v: Any) -> str:
         if isinstance(v, str):
@@ -293,16 +488,32 @@ def render(config: CodeTarget) -> str:
             return "true" if v else "false"
         if isinstance(v, list | tuple):
             return "[" + ", ".join(value(x) for x in v) + "]"
+        if isinstance(v, dict):
+            return "{ " + ", ".join(f"{key(k)} = {value(x)}" for k, x in v.items()) + " }"
         return repr(v)
 
-    data = config.model_dump(exclude_defaults=True, exclude={"schedule"})
-    lines = [f"{key} = {value(v)}" for key, v in data.items() if not isinstance(v, dict)]
+    def key(k: str) -> str:
+        return k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else value(k)
+
+    def table(name: str, data: dict[str, Any]) -> list[str]:
+        plain = {k: v for k, v in data.items() if not isinstance(v, dict)}
+        lines = ["", f"[{name}]", *(f"{k} = {value(v)}" for k, v in plain.items())]
+        for key, v in data.items():
+            if isinstance(v, dict):
+                lines += table(f"{name}.{key}", v)
+        return lines
+
+    data = config.model_dump(exclude_defaults=True, exclude_none=True, exclude={"schedule"})
+    free = {"env_kwargs", "policy_kwargs"}  # arguments, not tables of ours: written inline
+    lines = [
+        f"{key} = {value(v)}" for key, v in data.items() if not isinstance(v, dict) or key in free
+    ]
     schedule = config.schedule
     if schedule.cron:
         lines.append(f"schedule = {{ cron = {value(schedule.cron)} }}")
     else:
         lines.append(f'schedule = {{ every = "{int(schedule.every)}s" }}')
-    for table, v in data.items():
-        if isinstance(v, dict):
-            lines += ["", f"[{table}]", *(f"{k} = {value(x)}" for k, x in v.items())]
+    for key, v in data.items():
+        if isinstance(v, dict) and key not in free:
+            lines += table(key, v)
     return "\n".join(lines) + "\n"

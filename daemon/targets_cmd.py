@@ -11,7 +11,7 @@ from typing import Any
 
 from .errors import Error
 from .paths import state_dir, targets_dir
-from .targets import CodeTarget, load_registry, render
+from .targets import CodeTarget, TargetConfig, load_registry, render
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:
@@ -75,7 +75,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     add.set_defaults(func=cmd_add)
 
 
-def _describe(config: CodeTarget, repo: Path) -> dict[str, Any]:
+def _describe(config: TargetConfig, repo: Path) -> dict[str, Any]:
     return {**config.model_dump(mode="json"), "repo_path": str(repo)}
 
 
@@ -98,7 +98,13 @@ def cmd_list(args: argparse.Namespace) -> int:
     if not registry.targets and not registry.errors:
         print(f"no targets in {registry.folder}; add one with `nmctl targets add`")
     for name, spec in registry.targets.items():
-        print(f"{name:<16} {spec.config.kind:<6} {spec.repo}  files={list(spec.config.files)}")
+        config = spec.config
+        what = (
+            f"files={list(config.files)}"
+            if isinstance(config, CodeTarget)
+            else f"env={config.env} weights={config.weights}"
+        )
+        print(f"{name:<16} {config.kind:<7} {spec.repo}  {what}")
     for error in registry.errors.values():
         print(f"INVALID {error}")
     return 0

@@ -108,3 +108,99 @@ def test_the_trigger_table_defaults_and_renders_back(tmp_path):
     again = load_target(write(tmp_path / "again", "beta", render(spec.config)), tmp_path)
     assert again.config == spec.config
     assert "[trigger]" in render(spec.config)
+
+
+WEIGHTS = """\
+name = "pole"
+kind = "weights"
+repo = "{state}/bots/pole"
+env = "CartPole-v1"
+policy = "policy:Policy"
+policy_kwargs = { obs_dim = 4, act_dim = 2, hidden = [16] }
+weights = "weights/policy.safetensors"
+
+[evaluation]
+episodes = 3
+holdout = 50
+
+[budget]
+generations = 20
+stop_at = 500
+
+[evolution]
+population = 33
+crossover = 0.2
+
+[evolution.structure]
+add_neuron = 0.1
+parsimony = 0.001
+"""
+
+
+def test_a_weights_target_becomes_a_frozen_spec_with_weights_defaults(tmp_path):
+    spec = load_target(write(tmp_path, "pole", WEIGHTS), tmp_path / "state")
+    config = spec.config
+    assert config.kind == "weights" and config.env == "CartPole-v1"
+    assert config.owned == ["weights/policy.safetensors"]
+    assert config.evaluation.holdout == 50 and config.evaluation.validation == 20
+    assert config.trigger.policy == "change-rule" and config.schedule.every == 3600.0
+    assert config.sandbox.limits().memory == 2**30
+    run = config.evolution.config(generations=20, seed=7)
+    assert run.population == 33 and run.crossover == 0.2 and run.seed == 7
+    assert run.structure.add_neuron == 0.1 and run.structure.parsimony == 0.001
+    torch_state = WEIGHTS.replace("policy.safetensors", "policy.pt")
+    config = load_target(write(tmp_path, "pole", torch_state), tmp_path).config
+    assert config.owned == ["weights/policy.pt", "weights/policy.json"]
+
+
+def test_a_weights_target_renders_back_to_itself(tmp_path):
+    spec = load_target(write(tmp_path, "pole", WEIGHTS), tmp_path)
+    (tmp_path / "again").mkdir()
+    again = load_target(write(tmp_path / "again", "pole", render(spec.config)), tmp_path)
+    assert again.config == spec.config
+    assert "[evolution.structure]" in render(spec.config)
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        (('kind = "weights"', 'kind = "weight"'), "kind", "expected 'code' or 'weights'"),
+        (('env = "CartPole-v1"\n', ""), "env", "missing: this field is required"),
+        (("holdout = 50", "holdout = 10"), "evaluation.holdout", "greater than or equal to 30"),
+        (("episodes = 3", "episodes = 0"), "evaluation.episodes", "greater than or equal to 1"),
+        (("population = 33", "population = 2"), "evolution.population", "got 2"),
+        (("population = 33", "population = 33\nelite = 33"), "evolution", "elite 33 must be"),
+        (("population = 33", 'method = "annealing"'), "evolution.method", "'annealing'"),
+        (("population = 33", 'population = 33\nmethod = "es"'), "evolution", "'es' has a fixed"),
+        (("crossover = 0.2", "crosover = 0.2"), "evolution.crosover", "unknown key"),
+        (
+            ("add_neuron = 0.1", "add_neuron = 0.9\nremove_neuron = 0.5"),
+            "evolution.structure",
+            "sum to <= 1",
+        ),
+        (("generations = 20", "generations = 0"), "budget.generations", "greater than 0"),
+        (("[budget]", "[budget]\ncandidates = 5"), "budget.candidates", "unknown key"),
+        (('"policy:Policy"', '"policy.Policy"'), "policy", "expected 'module:Class'"),
+        (('"weights/policy.safetensors"', '"../policy.safetensors"'), "weights", "inside the repo"),
+        (('"weights/policy.safetensors"', '"weights/policy.bin"'), "weights", ".safetensors, .pt"),
+        (('name = "pole"', 'name = "pole"\nfiles = ["a.py"]'), "files", "unknown key"),
+    ],
+)
+def test_weights_target_errors_name_the_field(tmp_path, change, field, message):
+    path = write(tmp_path, "pole", WEIGHTS.replace(*change))
+    with pytest.raises(TargetError, match=re.escape(f"{path}: {field}: ")) as caught:
+        load_target(path, tmp_path)
+    assert message in str(caught.value)
+
+
+
+def test_the_weights_tables_default_to_the_librarys_own_defaults(tmp_path):
+    from daemon.targets import MIN_HOLDOUT, EvolutionSpec, StructureSpec
+    from policies.neuro import EvolutionConfig, StructureOptions
+    from policies.neuro.accept import MIN_EPISODES
+
+    assert MIN_HOLDOUT == MIN_EPISODES
+    assert StructureSpec().options() == StructureOptions()
+    library = EvolutionConfig()
+    ours = EvolutionSpec().config(population=library.population, generations=library.generations)
+    assert ours == library
