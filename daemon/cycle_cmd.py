@@ -28,8 +28,9 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         "cycle",
         help="run one forced cycle of a target now",
         description="Run one forced improvement cycle of NAME now: baseline, candidates in "
-        "the sandbox, commit of the best real improvement, verification. Goes through the "
-        "running nmd (progress streamed back); --local runs it in this process.",
+        "the sandbox (mutations of a code target, generations of a weights target), commit "
+        "of the best real improvement, verification. Goes through the running nmd "
+        "(progress streamed back); --local runs it in this process.",
     )
     cycle.add_argument("name")
     cycle.add_argument(
@@ -48,7 +49,8 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         "log",
         help="Neuromutant's commits on a target, from git",
         description="Read the Neuromutant trailers of the target repo's "
-        "git log: cycle, operator, site, scores, reverted.",
+        "git log: cycle, operator and site (or method, episodes and generations), "
+        "scores, reverted.",
     )
     log.add_argument("name")
     log.add_argument("-n", type=int, default=50, help="at most this many commits (default: 50)")
@@ -100,12 +102,38 @@ class TerminalProgress:
                 f"\r\033[K[{bar:<30}] {done}/{data['total']} candidates, "
                 f"best {data['best']:.3f}, {time.monotonic() - self.started:.0f}s"
             )
+        elif event == "generation":
+            sys.stderr.write(f"\r\033[K{generation_line(data)}, {self.elapsed()}")
         sys.stderr.flush()
+
+    def elapsed(self) -> str:
+        """Seconds since the cycle began."""
+        return f"{time.monotonic() - self.started:.0f}s"
 
     def close(self) -> None:
         """Clear the bar's line."""
         if self.enabled:
             sys.stderr.write("\r\033[K")
+
+
+def _number(value: float | None, spec: str = ".1f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def generation_line(data: dict[str, Any]) -> str:
+    """One generation of a weights cycle's evolution, as the progress bar shows it."""
+    gen, total = data["generation"], data.get("total")
+    if total:
+        filled = int(24 * min(1.0, gen / total))
+        head = f"[{'#' * filled:<24}] gen {gen}/{total}"
+    else:
+        head = f"gen {gen}"
+    escape = data.get("escape_p")
+    extra = "" if escape is None else f", p_escape {escape:.3f}"
+    return (
+        f"{head}: best {_number(data.get('best'))}, mean {_number(data.get('mean'))}"
+        f"{extra}, {data.get('env_steps', 0):,} env steps"
+    )
 
 
 def _registry(args: argparse.Namespace):
@@ -120,13 +148,24 @@ def summary(report: dict[str, Any]) -> str:
     """The human summary of a cycle report."""
     r = report
     lines = [f"{r['target']} cycle {r['cycle']}: {r['status'].upper()} — {r['reason']}"]
-    if r["baseline_score"] is not None:
+    run = r.get("evolution")
+    if r["baseline_score"] is not None and run is None:
         best = "-" if r["best_score"] is None else f"{r['best_score']:.3f}"
         lines.append(
             f"  candidates tried: {r['candidates']}, baseline score "
             f"{r['baseline_score']:.3f}, best {best}, "
             f"sandbox {r['sandbox_seconds']:.1f}s, wall {r['seconds']:.1f}s"
         )
+    if run is not None:
+        resumed = f" (resumed at {run['resumed_at']})" if run["resumed_at"] else ""
+        lines += [
+            f"  held-out return ({run['holdout_episodes']} episodes): committed "
+            f"{_number(r['baseline_score'], '.2f')}, evolved {_number(r['best_score'], '.2f')}",
+            f"  {run['method']}: {run['generations']} generations{resumed}, "
+            f"{r['candidates']} genomes, {run['env_steps']:,} env steps (stopped: "
+            f"{run['stopped']}); sandbox {r['sandbox_seconds']:.1f}s, wall {r['seconds']:.1f}s",
+            f"  training curve: {run['curve_png']} (and .csv)",
+        ]
     if r["commit"]:
         lines.append(f"  commit {r['commit']}")
     if r["revert"]:
@@ -199,6 +238,12 @@ def cmd_log(args: argparse.Namespace) -> int:
         print(f"{entry['sha'][:12]} {entry['date']} {entry['subject']}{mark}")
         if "Reverts" in t:
             print(f"    reverts {t['Reverts'][:12]}: {t.get('Reason', '')}")
+        elif "Method" in t:
+            print(
+                f"    cycle {t.get('Cycle', '?')}, {t['Method']}, held-out return "
+                f"{t.get('Score', '?')} over {t.get('Episodes', '?')} episodes, "
+                f"{t.get('Generations', '?')} generations, {t.get('Env-Steps', '?')} env steps"
+            )
         else:
             print(
                 f"    cycle {t.get('Cycle', '?')}, {t.get('Operator', '?')} at "

@@ -82,8 +82,8 @@ def make_target(
     return targets, state
 
 
-def cycle(targets: Path, state: Path, backend):
-    spec = load_registry(targets, state).get("calc")
+def cycle(targets: Path, state: Path, backend, name: str = "calc"):
+    spec = load_registry(targets, state).get(name)
     store = Store(state / "neuromutant.db")
     try:
         return run_cycle(spec, state, backend, store), spec
