@@ -193,6 +193,14 @@ def test_weights_target_errors_name_the_field(tmp_path, change, field, message):
     assert message in str(caught.value)
 
 
+def test_the_shipped_weights_targets_are_valid(tmp_path):
+    registry = load_registry(PROJECT_ROOT / "targets", tmp_path)
+    for name, env in (("cartpole", "CartPole-v1"), ("lander", "LunarLander-v3")):
+        spec = registry.targets[name]
+        assert spec.config.kind == "weights" and spec.config.env == env
+        assert (spec.example / "policy.py").is_file()
+        assert not (spec.example / spec.config.weights).exists()  # the first cycle makes it
+
 
 def test_the_weights_tables_default_to_the_librarys_own_defaults(tmp_path):
     from daemon.targets import MIN_HOLDOUT, EvolutionSpec, StructureSpec

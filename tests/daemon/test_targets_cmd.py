@@ -64,3 +64,15 @@ def test_an_unknown_target_gets_a_suggestion(tmp_path):
     done = nmctl("targets", "show", "alpah", "--state", str(tmp_path))
     assert done.returncode == 1
     assert "Did you mean 'alpha'?" in done.stderr
+
+
+def test_show_and_list_a_weights_target(tmp_path):
+    common = ["--state", str(tmp_path)]  # the shipped targets/ folder
+    shown = json.loads(nmctl("targets", "show", "cartpole", "--json", *common).stdout)
+    assert shown["kind"] == "weights" and shown["env"] == "CartPole-v1"
+    assert shown["evolution"]["method"] == "dualmixture"
+    assert shown["evaluation"]["holdout"] >= 30
+    text = nmctl("targets", "show", "cartpole", *common).stdout
+    assert 'kind = "weights"' in text and "[evolution]" in text
+    listed = nmctl("targets", "list", *common).stdout
+    assert "env=CartPole-v1 weights=weights/policy.safetensors" in listed

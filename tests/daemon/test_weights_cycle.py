@@ -1,7 +1,8 @@
 """Whole cycles of weights targets: real Docker sandbox, real git, real gymnasium (CartPole).
 
 The targets here are tiny (populations of 16, episodes cut at 40 steps) so that a
-cycle takes seconds.
+cycle takes seconds; `test_nmctl_cycle_cartpole_commits_weights_that_solve_it`
+runs the shipped `cartpole` target as a user would, with its own budget.
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ from daemon.paths import PROJECT_ROOT
 from daemon.store import Store
 from daemon.targets import load_registry
 from daemon.weights_cycle import WeightsCycle
-from policies.neuro import WeightsFile, curve, save_weights
+from policies.neuro import WeightsFile, curve, holdout_seeds, load_weights, save_weights
 from policies.neuro.checkpoint import load_checkpoint
 from policies.neuro.evolve import CHECKPOINT
 from sandbox import reaper
 from sandbox.docker_backend import DockerBackend
+from sandbox.gym_eval import GymEvaluator, GymTask, NamedWeights
+from sandbox.job import Limits
 from sandbox.runners import gym_run
 
 from .test_cycle import cycle as calc_cycle
@@ -316,6 +319,26 @@ def test_kill_9_mid_evolution_then_the_next_cycle_resumes_from_the_checkpoint(
     resumed = timeless(Path(report.evolution["curve_csv"]).read_text())
     assert resumed[1 : done + 1] == history  # what was done before the kill is kept
     assert resumed == timeless(Path(whole.evolution["curve_csv"]).read_text())
+
+
+def test_nmctl_cycle_cartpole_commits_weights_that_solve_it(docker_backend, tmp_path):
+    """The issue's acceptance check, on the shipped target and its own budget, from scratch."""
+    state = tmp_path / "state"
+    done = nmctl(PROJECT_ROOT / "targets", state, "cycle", "cartpole", "--local", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["status"] == "accepted", report["reason"]
+    repo = state / "bots" / "cartpole"
+    committed = load_weights(repo / "weights/policy.safetensors")
+    # 100 episodes on seeds no cycle uses: training seeds lie below 2**30, each cycle's
+    # held-out seeds in its own block of 100,000 above it; these start 2**29 beyond.
+    seeds = holdout_seeds(100, start=2**29)
+    task = GymTask("CartPole-v1", "policy:Policy", committed.policy_kwargs)
+    evaluator = GymEvaluator(docker_backend, repo, task, Limits(memory=1024**3, timeout=120.0))
+    played = evaluator([NamedWeights(committed.tensors, committed.policy_kwargs)], seeds)
+    assert played.errors == {}
+    assert played.returns.shape == (1, 100)
+    assert played.returns.mean() >= 475, played.returns
 
 
 def test_a_stop_ends_the_cycle_before_evolution_and_commits_nothing(docker_backend, tmp_path):
