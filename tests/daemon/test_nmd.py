@@ -88,25 +88,65 @@ def daemon_factory():
             daemon.proc.wait()
 
 
+class NotifyListener:
+    """A datagram socket drained by a thread, as systemd drains $NOTIFY_SOCKET."""
+
+    def __init__(self, address: str) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(address)
+        self.messages: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                self.messages.put(self.sock.recv(4096).decode())
+            except OSError:
+                return
+
+    def wait_for(self, field: str) -> None:
+        """Wait at most BOUND seconds for a message carrying `field`."""
+        deadline = time.monotonic() + BOUND
+        while not any(field in m for m in self.seen):
+            self.seen.append(self.messages.get(timeout=max(0.0, deadline - time.monotonic())))
+
+
 def test_ready_watchdog_and_stopping_reach_the_notify_socket(
     daemon_factory, tmp_path, docker_client
 ):
     targets, state = make_target(tmp_path)
     address = str(tmp_path / "notify.sock")
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    listener.bind(address)
-    listener.settimeout(BOUND)
+    listener = NotifyListener(address)
     env = {"NOTIFY_SOCKET": address, "WATCHDOG_USEC": "1000000"}
     daemon = daemon_factory(targets, state, env=env)
-    messages = []
-    while not any("READY=1" in m for m in messages):
-        messages.append(listener.recv(4096).decode())
-    assert any("STATUS=1 target(s)" in m for m in messages)
-    while not any("WATCHDOG=1" in m for m in messages):  # pinged every 0.5 s
-        messages.append(listener.recv(4096).decode())
+    listener.wait_for("READY=1")
+    assert any("STATUS=1 target(s)" in m for m in listener.seen)
+    listener.wait_for("WATCHDOG=1")  # pinged every 0.5 s
     assert daemon.stop() == 0
-    while not any("STOPPING=1" in m for m in messages):
-        messages.append(listener.recv(4096).decode())
+    listener.wait_for("STOPPING=1")
+    listener.sock.close()
+
+
+def test_a_listener_that_stops_reading_does_not_stall_the_daemon(
+    daemon_factory, tmp_path, docker_client
+):
+    """systemd always reads; anything else on $NOTIFY_SOCKET may not. Its queue
+    (net.unix.max_dgram_qlen, 10 by default) fills within seconds of watchdog pings,
+    and a blocking send would then hang shutdown for ever."""
+    targets, state = make_target(tmp_path)
+    address = str(tmp_path / "notify.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(address)
+    env = {"NOTIFY_SOCKET": address, "WATCHDOG_USEC": "1000000"}
+    daemon = daemon_factory(targets, state, env=env)
+    daemon.wait_for(r"msg=\"ready")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as filler:
+        filler.setblocking(False)
+        with pytest.raises(BlockingIOError):  # fill the listener's queue
+            for _ in range(100_000):
+                filler.sendto(b"STATUS=filler", address)
+    assert daemon.stop() == 0
     listener.close()
 
 
