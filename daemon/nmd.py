@@ -3,12 +3,14 @@
 Runs in the foreground and logs structured lines to stderr (journald keeps
 them). SIGTERM and SIGINT stop new cycles and wait a bounded time for running
 ones (they are crash-safe, so the bound is kept even if they do not end);
-SIGHUP reloads the target files. One `nmd` per state directory.
+SIGHUP reloads the target files; SIGUSR1 writes every thread's stack to the log,
+as does a crash. One `nmd` per state directory.
 """
 
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import fcntl
 import logging
 import os
@@ -85,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `nmd` console script."""
     args = build_parser().parse_args(argv)
     logs.setup(args.verbose)
+    faulthandler.enable()  # a hung or crashed daemon says where it was
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         state = state_dir(args.state)
         hold_instance_lock(state)

@@ -51,7 +51,8 @@ class Daemon:
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
     def _read(self) -> None:
         for line in self.proc.stderr:
@@ -70,7 +71,15 @@ class Daemon:
     def stop(self) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=BOUND)
+        try:
+            return self.proc.wait(timeout=BOUND)
+        except subprocess.TimeoutExpired:
+            # faulthandler in nmd writes every thread's stack on SIGABRT, then it dies.
+            self.proc.send_signal(signal.SIGABRT)
+            self.proc.wait()
+            self.reader.join()
+            log = "".join(self.seen + list(self.lines.queue))
+            raise AssertionError(f"nmd did not stop within {BOUND} s:\n{log}") from None
 
 
 @pytest.fixture
