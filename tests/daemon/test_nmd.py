@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,37 @@ def make_target(tmp_path: Path, **kwargs) -> tuple[Path, Path]:
     return make_cycle_target(tmp_path, extra='schedule = { cron = "0 3 * * *" }', **kwargs)
 
 
-class Daemon:
+class Feed:
+    """Items from a blocking source, read by a thread so that a test can await them."""
+
+    def __init__(self, source: Iterable[str]) -> None:
+        self.pending: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        self.reader = threading.Thread(target=self._read, args=(source,), daemon=True)
+        self.reader.start()
+
+    def _read(self, source: Iterable[str]) -> None:
+        for item in source:
+            self.pending.put(item)
+
+    def wait_for(self, pattern: str) -> str:
+        """The first item matching `pattern`, waiting at most BOUND seconds."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + BOUND
+        while True:
+            item = self.pending.get(timeout=max(0.0, deadline - time.monotonic()))
+            self.seen.append(item)
+            if regex.search(item):
+                return item
+
+    def drain(self) -> list[str]:
+        """Everything read so far, awaited or not."""
+        while not self.pending.empty():
+            self.seen.append(self.pending.get())
+        return self.seen
+
+
+class Daemon(Feed):
     """An nmd process whose stderr lines can be awaited."""
 
     def __init__(self, targets: Path, state: Path, env: dict[str, str] | None = None) -> None:
@@ -49,24 +80,7 @@ class Daemon:
             text=True,
             env={**os.environ, **(env or {})},
         )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self) -> None:
-        for line in self.proc.stderr:
-            self.lines.put(line)
-
-    def wait_for(self, pattern: str) -> str:
-        """The first stderr line matching `pattern`, waiting at most BOUND seconds."""
-        regex = re.compile(pattern)
-        deadline = time.monotonic() + BOUND
-        while True:
-            line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
-            self.seen.append(line)
-            if regex.search(line):
-                return line
+        super().__init__(self.proc.stderr)
 
     def stop(self) -> int:
         if self.proc.poll() is None:
@@ -78,7 +92,7 @@ class Daemon:
             self.proc.send_signal(signal.SIGABRT)
             self.proc.wait()
             self.reader.join()
-            log = "".join(self.seen + list(self.lines.queue))
+            log = "".join(self.drain())
             raise AssertionError(f"nmd did not stop within {BOUND} s:\n{log}") from None
 
 
@@ -97,28 +111,13 @@ def daemon_factory():
             daemon.proc.wait()
 
 
-class NotifyListener:
-    """A datagram socket drained by a thread, as systemd drains $NOTIFY_SOCKET."""
-
-    def __init__(self, address: str) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(address)
-        self.messages: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        while True:
-            try:
-                self.messages.put(self.sock.recv(4096).decode())
-            except OSError:
-                return
-
-    def wait_for(self, field: str) -> None:
-        """Wait at most BOUND seconds for a message carrying `field`."""
-        deadline = time.monotonic() + BOUND
-        while not any(field in m for m in self.seen):
-            self.seen.append(self.messages.get(timeout=max(0.0, deadline - time.monotonic())))
+def datagrams(sock: socket.socket) -> Iterator[str]:
+    """What arrives on `sock` until it is closed: systemd's side of $NOTIFY_SOCKET."""
+    while True:
+        try:
+            yield sock.recv(4096).decode()
+        except OSError:
+            return
 
 
 def test_ready_watchdog_and_stopping_reach_the_notify_socket(
@@ -126,7 +125,9 @@ def test_ready_watchdog_and_stopping_reach_the_notify_socket(
 ):
     targets, state = make_target(tmp_path)
     address = str(tmp_path / "notify.sock")
-    listener = NotifyListener(address)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(address)
+    listener = Feed(datagrams(sock))  # drained all along, as systemd does
     env = {"NOTIFY_SOCKET": address, "WATCHDOG_USEC": "1000000"}
     daemon = daemon_factory(targets, state, env=env)
     listener.wait_for("READY=1")
@@ -134,7 +135,7 @@ def test_ready_watchdog_and_stopping_reach_the_notify_socket(
     listener.wait_for("WATCHDOG=1")  # pinged every 0.5 s
     assert daemon.stop() == 0
     listener.wait_for("STOPPING=1")
-    listener.sock.close()
+    sock.close()
 
 
 def test_a_listener_that_stops_reading_does_not_stall_the_daemon(
@@ -224,7 +225,7 @@ def test_sigterm_during_a_cycle_exits_0_with_a_clean_repo(daemon_factory, tmp_pa
     finally:
         docker_events.close()
     assert daemon.stop() == 0
-    assert any("calc: cycle 1 stopped" in line for line in daemon.seen + drain(daemon))
+    assert any("calc: cycle 1 stopped" in line for line in daemon.drain())
     repo = state / "bots" / "calc"
     status = subprocess.run(
         ["git", "-C", str(repo), "status", "--porcelain"],
@@ -233,13 +234,6 @@ def test_sigterm_during_a_cycle_exits_0_with_a_clean_repo(daemon_factory, tmp_pa
         check=True,
     )
     assert status.stdout == ""
-
-
-def drain(daemon: Daemon) -> list[str]:
-    lines = []
-    while not daemon.lines.empty():
-        lines.append(daemon.lines.get())
-    return lines
 
 
 def nmctl(state: Path, *args: str) -> subprocess.CompletedProcess:
