@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from daemon.cycle import run_cycle  # noqa: E402
+from daemon.cycles.code import run_cycle  # noqa: E402
+from daemon.registry import load_registry  # noqa: E402
 from daemon.store import Store  # noqa: E402
-from daemon.targets import load_registry  # noqa: E402
 from sandbox.docker_backend import DockerBackend  # noqa: E402
 
 

@@ -50,7 +50,15 @@ def measure(count: int, seconds: float) -> tuple[float, float]:
                 TARGET.format(name=name, example=ROOT / "targets/examples/alpha")
             )
         proc = subprocess.Popen(
-            [sys.executable, "-m", "daemon.nmd", "--targets", str(targets), "--state", str(state)],
+            [
+                sys.executable,
+                "-m",
+                "daemon.service.nmd",
+                "--targets",
+                str(targets),
+                "--state",
+                str(state),
+            ],
             stderr=subprocess.PIPE,
             text=True,
             cwd=ROOT,

@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bugsuite import Program, load_suite  # noqa: E402
 
-from daemon.cycle import diff_size  # noqa: E402
+from daemon.cycles.code import diff_size  # noqa: E402
 from policies.codemods import Mutation, apply_mutation, enumerate_mutations  # noqa: E402
 from policies.localise import ochiai  # noqa: E402
 from policies.ordering import SearchContext, ordering_for  # noqa: E402

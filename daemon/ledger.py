@@ -25,18 +25,13 @@ from typing import Any
 
 import git
 
+from daemon.errors import LedgerError
+from daemon.registry import TargetSpec
 from sandbox.runners.overlay import is_test_file
-
-from .errors import Error
-from .targets import TargetSpec
 
 log = logging.getLogger(__name__)
 
 TRAILER_PREFIX = "Neuromutant-"
-
-
-class LedgerError(Error):
-    """The repository cannot be used as a target's ledger (missing, detached, conflicting)."""
 
 
 @dataclass(frozen=True)

@@ -8,15 +8,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import Error
-
-
-class TargetBusy(Error):
-    """Another process is running a cycle of this target."""
-
-    def __init__(self, name: str, holder: str) -> None:
-        super().__init__(f"a cycle of {name!r} is already running ({holder}); wait for it to end")
-        self.name = name
+from daemon.errors import TargetBusy
 
 
 @contextlib.contextmanager

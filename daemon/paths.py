@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import StateDirError
+from daemon.errors import StateDirError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

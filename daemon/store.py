@@ -17,9 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from daemon.errors import StoreVersionError
 from sandbox import owner
-
-from .errors import Error
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +80,7 @@ CREATE TABLE IF NOT EXISTS policy_state (
     updated_at REAL NOT NULL,
     PRIMARY KEY (target, name)
 );
--- The trigger policy (policies.trigger, daemon.policy): each searching cycle's ROI
+-- The trigger policy (policies.trigger, daemon.cycles.learn): each searching cycle's ROI
 -- and the EMA after it, and every decision with the state, values and reason.
 CREATE TABLE IF NOT EXISTS roi (
     target TEXT NOT NULL,
@@ -115,10 +114,6 @@ CREATE TABLE IF NOT EXISTS decisions (
 );
 CREATE INDEX IF NOT EXISTS decisions_target ON decisions (target, id);
 """
-
-
-class StoreVersionError(Error):
-    """The database was written by a newer Neuromutant."""
 
 
 class Store:

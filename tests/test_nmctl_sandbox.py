@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-NMCTL = [sys.executable, "-m", "daemon.nmctl"]
+NMCTL = [sys.executable, "-m", "daemon.cli.main"]
 
 
 def nmctl(*args: str, env: dict[str, str] | None = None, **kwargs) -> subprocess.CompletedProcess:
@@ -144,7 +144,10 @@ def test_bad_limits_name_the_option(state):
 
 def test_nmd_help():
     done = subprocess.run(
-        [sys.executable, "-m", "daemon.nmd", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "daemon.service.nmd", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert "The Neuromutant daemon" in done.stdout
 

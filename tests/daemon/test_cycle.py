@@ -11,10 +11,10 @@ import sys
 import textwrap
 from pathlib import Path
 
-from daemon.cycle import run_cycle
+from daemon.cycles.code import run_cycle
 from daemon.ledger import open_ledger
+from daemon.registry import load_registry
 from daemon.store import Store
-from daemon.targets import load_registry
 from sandbox import reaper
 from sandbox.docker_backend import DockerBackend
 
@@ -118,7 +118,7 @@ def test_an_accepted_mutation_is_exactly_one_readable_commit(docker_backend, tmp
         [
             sys.executable,
             "-m",
-            "daemon.nmctl",
+            "daemon.cli.main",
             "log",
             "calc",
             "--json",
@@ -190,9 +190,9 @@ KILL_DURING_EVALUATION = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from daemon.cycle import run_cycle
+    from daemon.cycles.code import run_cycle
     from daemon.store import Store
-    from daemon.targets import load_registry
+    from daemon.registry import load_registry
     from sandbox.docker_backend import DockerBackend
     targets, state = Path(sys.argv[1]), Path(sys.argv[2])
     spec = load_registry(targets, state).get("calc")
@@ -241,7 +241,7 @@ def nmctl(targets: Path, state: Path, *args: str) -> subprocess.CompletedProcess
         [
             sys.executable,
             "-m",
-            "daemon.nmctl",
+            "daemon.cli.main",
             *args,
             "--targets",
             str(targets),

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon import control
-from daemon.control import socket_path
+from daemon.service.control import socket_path
+from daemon.service import control
 
 from .test_cycle import make_target as make_cycle_target
 
@@ -68,7 +68,7 @@ class Daemon(Feed):
             [
                 sys.executable,
                 "-m",
-                "daemon.nmd",
+                "daemon.service.nmd",
                 "--targets",
                 str(targets),
                 "--state",
@@ -165,7 +165,15 @@ def test_a_second_nmd_on_the_same_state_is_refused(daemon_factory, tmp_path, doc
     first = daemon_factory(targets, state)
     first.wait_for(r"msg=\"ready")
     second = subprocess.run(
-        [sys.executable, "-m", "daemon.nmd", "--targets", str(targets), "--state", str(state)],
+        [
+            sys.executable,
+            "-m",
+            "daemon.service.nmd",
+            "--targets",
+            str(targets),
+            "--state",
+            str(state),
+        ],
         capture_output=True,
         text=True,
         timeout=BOUND,
@@ -238,7 +246,7 @@ def test_sigterm_during_a_cycle_exits_0_with_a_clean_repo(daemon_factory, tmp_pa
 
 def nmctl(state: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "daemon.nmctl", *args, "--state", str(state)],
+        [sys.executable, "-m", "daemon.cli.main", *args, "--state", str(state)],
         capture_output=True,
         text=True,
         timeout=BOUND * 3,

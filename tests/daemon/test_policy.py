@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from daemon import nmctl
-from daemon.cycle import CycleReport
+from daemon.cli import main as nmctl
+from daemon.cycles.code import CycleReport
+from daemon.cycles.learn import TRIGGER, learn, trigger_state
 from daemon.ledger import open_ledger
-from daemon.policy import TRIGGER, learn, trigger_state
-from daemon.service import Service
+from daemon.registry import load_registry
+from daemon.service.scheduler import Service
 from daemon.store import Store
-from daemon.targets import load_registry
 from policies.trigger import ACT_LARGE, QOptions, QTrigger, features, state_key
 
 from .test_cycle import make_target as make_cycle_target
@@ -39,7 +39,7 @@ class FakeCycles:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.outcomes: list[tuple[str, float | None, float | None, float]] = []
         self.calls: list[tuple[bool, float]] = []
-        monkeypatch.setattr("daemon.cycle.run_cycle", self)
+        monkeypatch.setattr("daemon.cycles.code.run_cycle", self)
 
     def __call__(self, spec, state, backend, store, *, forced=True, budget=1.0, **_):
         status, base, best, seconds = self.outcomes.pop(0)
@@ -178,7 +178,7 @@ def test_a_forced_local_cycle_records_and_teaches_too(tmp_path, monkeypatch):
     targets, state = make_target(tmp_path)
     fake = FakeCycles(monkeypatch)
     fake.outcomes = [("accepted", 0.5, 1.0, 30.0)]
-    monkeypatch.setattr("daemon.cycle_cmd.open_backend", lambda *a, **k: None)
+    monkeypatch.setattr("daemon.cli.cycle.open_backend", lambda *a, **k: None)
     args = ["--targets", str(targets), "--state", str(state)]
     assert nmctl.main(["cycle", "calc", "--local", *args]) == 0
     assert fake.calls == [(True, 1.0)]

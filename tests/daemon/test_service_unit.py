@@ -15,7 +15,7 @@ import pytest
 def test_the_unit_passes_systemd_analyze_verify(tmp_path, flag, wanted_by):
     dest = tmp_path / "nmd.service"
     done = subprocess.run(
-        [sys.executable, "-m", "daemon.nmctl", "service", "install", *flag, "--dest", str(dest)],
+        [sys.executable, "-m", "daemon.cli.main", "service", "install", *flag, "--dest", str(dest)],
         capture_output=True,
         text=True,
         check=True,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from daemon.paths import PROJECT_ROOT
-from daemon.targets import TargetError, UnknownTarget, load_registry, load_target, render
+from daemon.registry import TargetError, UnknownTarget, load_registry, load_target, render
 
 GOOD = """\
 name = "beta"
@@ -203,7 +203,7 @@ def test_the_shipped_weights_targets_are_valid(tmp_path):
 
 
 def test_the_weights_tables_default_to_the_librarys_own_defaults(tmp_path):
-    from daemon.targets import MIN_HOLDOUT, EvolutionSpec, StructureSpec
+    from daemon.registry.weights import MIN_HOLDOUT, EvolutionSpec, StructureSpec
     from policies.neuro import EvolutionConfig, StructureOptions
     from policies.neuro.accept import MIN_EPISODES
 

@@ -9,7 +9,7 @@ import sys
 
 def nmctl(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "daemon.nmctl", *args], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "daemon.cli.main", *args], capture_output=True, text=True, timeout=60
     )
 
 

@@ -21,14 +21,14 @@ import numpy as np
 import pytest
 import torch
 
-from daemon import control
-from daemon.control import socket_path
-from daemon.cycle import run_cycle
+from daemon.cycles.code import run_cycle
+from daemon.cycles.weights import WeightsCycle
 from daemon.ledger import open_ledger
 from daemon.paths import PROJECT_ROOT
+from daemon.registry import load_registry
+from daemon.service.control import socket_path
+from daemon.service import control
 from daemon.store import Store
-from daemon.targets import load_registry
-from daemon.weights_cycle import WeightsCycle
 from policies.neuro import WeightsFile, curve, holdout_seeds, load_weights, save_weights
 from policies.neuro.checkpoint import load_checkpoint
 from policies.neuro.evolve import CHECKPOINT
@@ -77,7 +77,7 @@ parallel = 2
 def nmctl(targets: Path, state: Path, *args: str) -> subprocess.CompletedProcess:
     common = ["--targets", str(targets), "--state", str(state)]
     return subprocess.run(
-        [sys.executable, "-m", "daemon.nmctl", *args, *common],
+        [sys.executable, "-m", "daemon.cli.main", *args, *common],
         capture_output=True,
         text=True,
         timeout=600,
@@ -255,9 +255,9 @@ KILL_DURING_EVOLUTION = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from daemon.cycle import run_cycle
+    from daemon.cycles.code import run_cycle
     from daemon.store import Store
-    from daemon.targets import load_registry
+    from daemon.registry import load_registry
     from sandbox.docker_backend import DockerBackend
     targets, state = Path(sys.argv[1]), Path(sys.argv[2])
     spec = load_registry(targets, state).get("pole")

@@ -20,6 +20,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from daemon.ledger import Ledger
+from daemon.registry import TargetSpec
+from daemon.store import Store
 from policies.roi import SEARCHED, RoiPoint, roi_point
 from policies.trigger import (
     ACT_LARGE,
@@ -34,14 +37,9 @@ from policies.trigger import (
     state_key,
 )
 
-from .ledger import Ledger
-from .store import Store
-from .targets import TargetSpec
-
 if TYPE_CHECKING:
+    from daemon.cycles.code import CycleReport, Progress
     from sandbox.backend import Backend
-
-    from .cycle import CycleReport, Progress
 
 log = logging.getLogger(__name__)
 
@@ -260,12 +258,12 @@ def run_and_learn(
     progress: Progress | None = None,
     stop: threading.Event | None = None,
 ) -> CycleReport:
-    """Run a cycle (`daemon.cycle.run_cycle`), then `learn` from it.
+    """Run a cycle (`daemon.cycles.code.run_cycle`), then `learn` from it.
 
     What the cycle taught is bookkeeping: if recording it fails, that is logged
     and the cycle's report still returned.
     """
-    from .cycle import run_cycle
+    from daemon.cycles.code import run_cycle
 
     before = None
     started = time.time()

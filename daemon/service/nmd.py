@@ -19,27 +19,16 @@ import sys
 import threading
 from pathlib import Path
 
+from daemon import logs
+from daemon.cli.sandbox import add_backend_options
+from daemon.errors import AlreadyRunning, Error
+from daemon.paths import state_dir, targets_dir
+from daemon.service.control import Server, socket_path
+from daemon.service.scheduler import Service
 from sandbox.backend import open_backend
 from sandbox.errors import Error as SandboxError
 
-from . import logs
-from .control import Server, socket_path
-from .errors import Error
-from .paths import state_dir, targets_dir
-from .sandbox_cmd import add_backend_options
-from .service import Service
-
 log = logging.getLogger("nmd")
-
-
-class AlreadyRunning(Error):
-    """Another nmd holds this state directory."""
-
-    def __init__(self, state: Path, holder: str) -> None:
-        super().__init__(
-            f"another nmd ({holder}) already runs on {state}; stop it first, "
-            "or give this one another --state"
-        )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,13 +8,12 @@ import json
 import time
 from typing import Any
 
+from daemon.cli.targets import add_common
+from daemon.cycles.learn import TRIGGER, load_policy, trigger_state
+from daemon.paths import state_dir, targets_dir
+from daemon.registry import TargetSpec, load_registry
+from daemon.store import Store
 from policies.trigger import ACTIONS, QTrigger, features, state_key
-
-from .paths import state_dir, targets_dir
-from .policy import TRIGGER, load_policy, trigger_state
-from .store import Store
-from .targets import TargetSpec, load_registry
-from .targets_cmd import add_common
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:

@@ -8,8 +8,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from .errors import Error
-from .paths import PROJECT_ROOT, targets_dir
+from daemon.errors import Error
+from daemon.paths import PROJECT_ROOT, targets_dir
 
 TEMPLATE = PROJECT_ROOT / "systemd" / "nmd.service.in"
 

@@ -6,8 +6,8 @@ import argparse
 import json
 from typing import Any
 
-from .control import call, socket_path
-from .paths import state_dir
+from daemon.paths import state_dir
+from daemon.service.control import call, socket_path
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:

@@ -19,19 +19,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import Error
+from daemon.errors import Error, NotRunning
 
 log = logging.getLogger("nmd.control")
 
 SOCKET_NAME = "nmd.sock"
-
-
-class NotRunning(Error):
-    """No nmd answers on the control socket."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(f"nmd is not running (no answer on {path})")
-        self.path = path
 
 
 def socket_path(state: Path) -> Path:

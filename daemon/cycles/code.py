@@ -1,4 +1,4 @@
-"""One improvement cycle of a code target (weights targets: `daemon.weights_cycle`).
+"""One improvement cycle of a code target (weights targets: `daemon.cycles.weights`).
 
 baseline (cached by tree hash) -> forced-fail probe -> mutations in order, within
 the budget -> batches evaluated in the sandbox -> the best candidate that improves
@@ -21,17 +21,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from daemon.ledger import Ledger, LedgerError, format_message, open_ledger
+from daemon.locks import target_lock
+from daemon.registry import TargetSpec
+from daemon.store import Store
 from policies.codemods import Mutation, MutationError, apply_mutation, enumerate_mutations
 from policies.localise import ochiai
 from policies.ordering import Ordering, Search, SearchContext, ordering_for
 from policies.preferences import OperatorPreferences
 from sandbox.backend import Backend
 from sandbox.evaluate import Candidate, TestRun, run_batch, run_tests
-
-from .ledger import Ledger, LedgerError, format_message, open_ledger
-from .locks import target_lock
-from .store import Store
-from .targets import TargetSpec
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +120,7 @@ def run_cycle(
     (``[search] order``) is used, and a learned order's operator preferences are
     read from the store and saved back. Setting `stop` ends the cycle early: no
     new batch starts and nothing is committed. A weights target (``kind =
-    "weights"``) runs `daemon.weights_cycle.WeightsCycle` instead, under the same
+    "weights"``) runs `daemon.cycles.weights.WeightsCycle` instead, under the same
     lock, recovery and record; its share scales generations, env steps and seconds.
     """
     if not 0.0 < budget <= 1.0:
@@ -148,7 +147,7 @@ def run_cycle(
             budget,
         )
         if weights:
-            from .weights_cycle import WeightsCycle
+            from daemon.cycles.weights import WeightsCycle
 
             cycle: _Cycle | WeightsCycle = WeightsCycle(context)
         else:

@@ -9,17 +9,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+from daemon.cli.sandbox import add_backend_options
+from daemon.cli.targets import add_common
+from daemon.errors import Error
+from daemon.ledger import LedgerError, format_message, open_ledger
+from daemon.locks import target_lock
+from daemon.paths import state_dir, targets_dir
+from daemon.registry import load_registry
+from daemon.service.control import NotRunning, call, socket_path
+from daemon.store import Store
 from sandbox.backend import open_backend
-
-from .control import NotRunning, call, socket_path
-from .errors import Error
-from .ledger import LedgerError, format_message, open_ledger
-from .locks import target_lock
-from .paths import state_dir, targets_dir
-from .sandbox_cmd import add_backend_options
-from .store import Store
-from .targets import load_registry
-from .targets_cmd import add_common
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -210,7 +209,7 @@ def _cycle_remote(args: argparse.Namespace, state: Path, progress: TerminalProgr
 
 
 def _cycle_local(args: argparse.Namespace, state: Path, progress: TerminalProgress) -> Any:
-    from .policy import run_and_learn
+    from daemon.cycles.learn import run_and_learn
 
     spec = load_registry(targets_dir(args.targets), state).get(args.name)
     backend = open_backend(

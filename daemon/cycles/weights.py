@@ -1,6 +1,6 @@
 """One improvement cycle of a weights target: evolve the policy, commit only a real gain.
 
-Under the lock, recovery and record of `daemon.cycle.run_cycle`:
+Under the lock, recovery and record of `daemon.cycles.code.run_cycle`:
 
 wait if the weights file has uncommitted changes -> export HEAD's tree -> load
 the committed weights (a file that fails to load ends the cycle; nothing is
@@ -40,6 +40,9 @@ from typing import Any
 
 import numpy as np
 
+from daemon.cycles.code import CycleBase, CycleContext, CycleReport
+from daemon.ledger import LedgerError, format_message
+from daemon.registry import WeightsTarget
 from policies.neuro.accept import Verdict, compare
 from policies.neuro.config import EvolutionConfig
 from policies.neuro.errors import WeightsFileError
@@ -56,10 +59,6 @@ from policies.neuro.genome import Genome, write_atomic
 from policies.neuro.network import MLPSpec
 from policies.neuro.weights import WeightsFile, encode_weights, load_weights, to_flat, to_named
 from sandbox.gym_eval import GymEvaluation, GymEvaluator, GymTask, NamedWeights, describe_policy
-
-from .cycle import CycleBase, CycleContext, CycleReport
-from .ledger import LedgerError, format_message
-from .targets import WeightsTarget
 
 log = logging.getLogger(__name__)
 

@@ -12,14 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from daemon.paths import state_dir
 from sandbox import image as images
 from sandbox import reaper
 from sandbox.backend import BACKENDS, open_backend
 from sandbox.docker_backend import connect
 from sandbox.errors import BackendUnavailable
 from sandbox.job import Job, Limits
-
-from .paths import state_dir
 
 CHECK_CODE = "import sys; print('sandbox ok', sys.version.split()[0])"
 

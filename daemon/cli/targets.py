@@ -9,9 +9,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from .errors import Error
-from .paths import state_dir, targets_dir
-from .targets import CodeTarget, TargetConfig, load_registry, render
+from daemon.errors import Error
+from daemon.paths import state_dir, targets_dir
+from daemon.registry import CodeTarget, TargetConfig, load_registry, render
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:

@@ -6,10 +6,15 @@ import argparse
 import logging
 import sys
 
+from daemon import logs
+from daemon.cli import control as control_cmd
+from daemon.cli import cycle as cycle_cmd
+from daemon.cli import sandbox as sandbox_cmd
+from daemon.cli import service as service_cmd
+from daemon.cli import targets as targets_cmd
+from daemon.cli import trigger as policy_cmd
+from daemon.errors import Error
 from sandbox.errors import Error as SandboxError
-
-from . import control_cmd, cycle_cmd, logs, policy_cmd, sandbox_cmd, service_cmd, targets_cmd
-from .errors import Error
 
 log = logging.getLogger("nmctl")
 

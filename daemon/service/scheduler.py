@@ -26,16 +26,15 @@ from apscheduler.triggers.interval import IntervalTrigger
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from daemon.cycles.learn import decide, run_and_learn
+from daemon.errors import Error
+from daemon.ledger import LedgerError, open_ledger
+from daemon.locks import TargetBusy
+from daemon.registry import TargetSpec, UnknownTarget, load_registry
+from daemon.service import notify
+from daemon.store import Store
 from policies.trigger import TriggerPolicy
 from sandbox.backend import Backend
-
-from . import notify
-from .errors import Error
-from .ledger import LedgerError, open_ledger
-from .locks import TargetBusy
-from .policy import decide, run_and_learn
-from .store import Store
-from .targets import TargetSpec, UnknownTarget, load_registry
 
 log = logging.getLogger("nmd")
 
@@ -266,7 +265,7 @@ class Service:
     # --- control ------------------------------------------------------------------------
 
     def handle(self, request: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> Any:
-        """Answer one control-socket request (see `daemon.control`)."""
+        """Answer one control-socket request (see `daemon.service.control`)."""
         command, name = request.get("cmd"), request.get("name")
         if command == "status":
             return self.status()

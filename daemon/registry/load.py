@@ -1,0 +1,130 @@
+"""Target files: ``targets/NAME.toml`` read and validated into `TargetSpec`s.
+
+Two kinds share the common fields (name, repo, example, schedule, trigger,
+sandbox, author): a ``code`` target (the default when ``kind`` is left out) names
+the files that may be rewritten and the tests that judge them; a ``weights``
+target names a gymnasium environment, a torch network class and the weights
+file that evolution may replace (see docs/weights.md).
+
+A bad file is an error that names the file, the field and what was expected;
+unknown keys are errors too. One bad file never hides the others: the registry
+keeps every valid target and reports the rest.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from daemon.errors import TargetError, UnknownTarget
+from daemon.registry.code import CodeTarget
+from daemon.registry.weights import WeightsTarget
+
+KINDS = ("code", "weights")
+TargetConfig = CodeTarget | WeightsTarget
+MODELS: dict[str, type[CodeTarget] | type[WeightsTarget]] = {
+    "code": CodeTarget,
+    "weights": WeightsTarget,
+}
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """A validated target and where it came from."""
+
+    config: TargetConfig
+    source: Path
+    """The target file."""
+    repo: Path
+    """The bot's git repository, resolved."""
+    example: Path | None = None
+
+    @property
+    def name(self) -> str:
+        """The target's name."""
+        return self.config.name
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc if not str(part).startswith("function-")) or None
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    kind, msg, value = error["type"], error["msg"], error.get("input")
+    if kind == "extra_forbidden":
+        return "unknown key (check its spelling, or remove it)"
+    if kind == "missing":
+        return "missing: this field is required"
+    msg = msg.removeprefix("Value error, ")
+    if kind in ("value_error", "assertion_error"):
+        return msg
+    return f"{msg[0].lower()}{msg[1:]}, got {value!r}"
+
+
+def load_target(path: Path, state: Path) -> TargetSpec:
+    """Read and validate one target file.
+
+    Raises:
+        TargetError: naming the file, the field and what was expected.
+    """
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise TargetError(path, None, f"cannot read: {exc.strerror or exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise TargetError(path, None, f"not valid TOML: {exc}") from exc
+    kind = raw.get("kind", "code")
+    if kind not in MODELS:
+        raise TargetError(
+            path, "kind", f"expected {' or '.join(repr(k) for k in KINDS)}, got {kind!r}"
+        )
+    try:
+        config = MODELS[kind].model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise TargetError(path, _field(first["loc"]), _message(first)) from None
+    if config.name != path.stem:
+        raise TargetError(path, "name", f"{config.name!r} must match the file name {path.stem!r}")
+    base = path.parent
+    repo = Path(config.repo.replace("{state}", str(state)))
+    example = (base / config.example).resolve() if config.example else None
+    if example is not None and not example.is_dir():
+        raise TargetError(path, "example", f"{example} is not a directory")
+    return TargetSpec(config, path, (base / repo).resolve(), example)
+
+
+@dataclass
+class Registry:
+    """Every valid target of a folder, and the errors of the others."""
+
+    folder: Path
+    targets: dict[str, TargetSpec] = field(default_factory=dict)
+    errors: dict[Path, TargetError] = field(default_factory=dict)
+
+    def get(self, name: str) -> TargetSpec:
+        """The target called `name`, or `UnknownTarget` with suggestions."""
+        if name in self.targets:
+            return self.targets[name]
+        broken = [e for p, e in self.errors.items() if p.stem == name]
+        if broken:
+            raise broken[0]
+        raise UnknownTarget(name, [*self.targets, *(p.stem for p in self.errors)])
+
+
+def load_registry(folder: Path, state: Path) -> Registry:
+    """Load every ``*.toml`` of `folder`; bad files go to `errors`, the rest still load."""
+    registry = Registry(Path(folder))
+    for path in sorted(Path(folder).glob("*.toml")):
+        try:
+            spec = load_target(path, state)
+        except TargetError as exc:
+            registry.errors[path] = exc
+            continue
+        registry.targets[spec.name] = spec
+    return registry
