@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from daemon.cycles.code import run_cycle  # noqa: E402
 from daemon.registry import load_registry  # noqa: E402
-from daemon.store import Store  # noqa: E402
+from daemon.store import open_store  # noqa: E402
 from sandbox.docker_backend import DockerBackend  # noqa: E402
 
 
@@ -74,7 +74,7 @@ def main() -> int:
         spec = load_registry(ROOT / "targets", state).get("alpha")
         spec = override(spec, args.batch, args.candidates, args.order)
         backend = Counting(DockerBackend(state))
-        store = Store(state / "neuromutant.db")
+        store = open_store(state)
         started = time.monotonic()
         cycles = []
         for _ in range(args.max_cycles):

@@ -17,7 +17,7 @@ from daemon.locks import target_lock
 from daemon.paths import state_dir, targets_dir
 from daemon.registry import load_registry
 from daemon.service.control import NotRunning, call, socket_path
-from daemon.store import Store
+from daemon.store import Store, open_store
 from sandbox.backend import open_backend
 
 
@@ -140,7 +140,7 @@ def _registry(args: argparse.Namespace):
 
 
 def _store(args: argparse.Namespace) -> Store:
-    return Store(state_dir(args.state) / "neuromutant.db")
+    return open_store(state_dir(args.state))
 
 
 def summary(report: dict[str, Any]) -> str:
@@ -215,7 +215,7 @@ def _cycle_local(args: argparse.Namespace, state: Path, progress: TerminalProgre
     backend = open_backend(
         state, args.backend, allow_bwrap_fallback=args.allow_bwrap, image=args.image
     )
-    store = Store(state / "neuromutant.db")
+    store = open_store(state)
     try:
         return run_and_learn(spec, state, backend, store, forced=True, progress=progress).to_dict()
     finally:
@@ -296,7 +296,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
             victims = live[:1]
         if not victims:
             raise Error(f"nothing to roll back: no unreverted Neuromutant commit on {spec.name}")
-        store = Store(state / "neuromutant.db")
+        store = open_store(state)
         reverts = []
         for entry in victims:
             subject = f'Revert "{entry["subject"]}"'

@@ -12,7 +12,7 @@ from daemon.cli.targets import add_common
 from daemon.cycles.learn import TRIGGER, load_policy, trigger_state
 from daemon.paths import state_dir, targets_dir
 from daemon.registry import TargetSpec, load_registry
-from daemon.store import Store
+from daemon.store import Store, open_store
 from policies.trigger import ACTIONS, QTrigger, features, state_key
 
 
@@ -168,7 +168,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
     """`nmctl policy NAME`."""
     state = state_dir(args.state)
     spec = load_registry(targets_dir(args.targets), state).get(args.name)
-    store = Store(state / "neuromutant.db")
+    store = open_store(state)
     try:
         info = explain(spec, store, time.time(), max(1, args.last))
     finally:

@@ -32,7 +32,7 @@ from daemon.ledger import LedgerError, open_ledger
 from daemon.locks import TargetBusy
 from daemon.registry import TargetSpec, UnknownTarget, load_registry
 from daemon.service import notify
-from daemon.store import Store
+from daemon.store import open_store
 from policies.trigger import TriggerPolicy
 from sandbox.backend import Backend
 
@@ -184,7 +184,7 @@ class Service:
         if time.monotonic() < target.not_before:
             log.info("%s: backing off after %d failed cycle(s)", name, target.failures)
             return
-        store = Store(self.state / "neuromutant.db")
+        store = open_store(self.state)
         try:
             decision, row = decide(target.spec, store, time.time(), self.policy)
         except LedgerError as exc:
@@ -219,7 +219,7 @@ class Service:
                 return None
             target.running = True
             notify.notify(STATUS=self.status_line())
-            store = Store(self.state / "neuromutant.db")
+            store = open_store(self.state)
             try:
                 report = run_and_learn(
                     target.spec,

@@ -14,7 +14,7 @@ from pathlib import Path
 from daemon.cycles.code import run_cycle
 from daemon.ledger import open_ledger
 from daemon.registry import load_registry
-from daemon.store import Store
+from daemon.store import open_store
 from sandbox import reaper
 from sandbox.docker_backend import DockerBackend
 
@@ -84,7 +84,7 @@ def make_target(
 
 def cycle(targets: Path, state: Path, backend, name: str = "calc"):
     spec = load_registry(targets, state).get(name)
-    store = Store(state / "neuromutant.db")
+    store = open_store(state)
     try:
         return run_cycle(spec, state, backend, store), spec
     finally:
@@ -134,7 +134,7 @@ def test_an_accepted_mutation_is_exactly_one_readable_commit(docker_backend, tmp
     [entry] = json.loads(logged.stdout)
     assert entry["trailers"]["Score"] == "0.333 -> 1.000"
     assert entry["trailers"]["Cycle"] == "1" and not entry["reverted"]
-    [row] = Store(state / "neuromutant.db").cycles("calc")
+    [row] = open_store(state).cycles("calc")
     assert row["status"] == "accepted" and row["commit_sha"] == entry["sha"]
 
 
@@ -191,12 +191,12 @@ KILL_DURING_EVALUATION = textwrap.dedent(
     import sys
     from pathlib import Path
     from daemon.cycles.code import run_cycle
-    from daemon.store import Store
+    from daemon.store import Store, open_store
     from daemon.registry import load_registry
     from sandbox.docker_backend import DockerBackend
     targets, state = Path(sys.argv[1]), Path(sys.argv[2])
     spec = load_registry(targets, state).get("calc")
-    run_cycle(spec, state, DockerBackend(state), Store(state / "neuromutant.db"))
+    run_cycle(spec, state, DockerBackend(state), open_store(state))
     """
 )
 
@@ -230,7 +230,7 @@ def test_kill_9_during_evaluation_then_a_new_cycle_starts_clean(
     report, spec = cycle(targets, state, restarted)
     assert report.status == "accepted", report.reason
     assert git(spec.repo, "status", "--porcelain") == ""
-    rows = Store(state / "neuromutant.db").cycles("calc")
+    rows = open_store(state).cycles("calc")
     assert [r["status"] for r in rows] == ["accepted", "interrupted"]
     orphans = docker_client.containers.list(all=True, filters={"label": f"{reaper.OWNER_LABEL}"})
     assert not [c for c in orphans if c.labels[reaper.OWNER_LABEL].split("/")[1] == str(child.pid)]
@@ -334,7 +334,7 @@ def test_a_small_budget_share_suffices_for_the_learned_order_not_for_plain(
             tmp_path / order, LATE_DEFECT, LATE_TESTS, extra=f'[search]\norder = "{order}"\n'
         )
         spec = load_registry(targets, state).get("calc")
-        store = Store(state / "neuromutant.db")
+        store = open_store(state)
         results[order] = run_cycle(spec, state, docker_backend, store, budget=0.1), store
     plain, _ = results["plain"]
     assert plain.status == "rejected" and plain.candidates == 6, plain  # 10% of 60
@@ -352,7 +352,7 @@ def test_patience_ends_the_search_soon_after_the_first_improvement(docker_backen
     spec = load_registry(targets, state).get("calc")
     sandbox = spec.config.sandbox.model_copy(update={"batch": 1})
     spec = dataclasses.replace(spec, config=spec.config.model_copy(update={"sandbox": sandbox}))
-    store = Store(state / "neuromutant.db")
+    store = open_store(state)
     report = run_cycle(spec, state, docker_backend, store)
     assert report.status == "accepted", report.reason
     rows = store.candidates(store.cycles("calc", 1)[0]["id"])

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon.service.control import socket_path
 from daemon.service import control
+from daemon.service.control import socket_path
 
 from .test_cycle import make_target as make_cycle_target
 
@@ -323,9 +323,7 @@ def test_kill_9_of_nmd_mid_cycle_then_a_restart_is_clean(daemon_factory, tmp_pat
     assert leftovers == []
     rows = {
         r["number"]: r["status"]
-        for r in __import__("daemon.store", fromlist=["Store"])
-        .Store(state / "neuromutant.db")
-        .cycles("calc")
+        for r in __import__("daemon.store", fromlist=["Store"]).open_store(state).cycles("calc")
     }
     assert rows[1] == "interrupted"
     status = subprocess.run(

@@ -19,7 +19,7 @@ from daemon.cycles.learn import TRIGGER, learn, trigger_state
 from daemon.ledger import open_ledger
 from daemon.registry import load_registry
 from daemon.service.scheduler import Service
-from daemon.store import Store
+from daemon.store import open_store
 from policies.trigger import ACT_LARGE, QOptions, QTrigger, features, state_key
 
 from .test_cycle import make_target as make_cycle_target
@@ -60,7 +60,7 @@ def service(targets: Path, state: Path) -> Service:
 
 
 def roi_rows(state: Path) -> list[dict]:
-    store = Store(state / "neuromutant.db")
+    store = open_store(state)
     try:
         return list(reversed(store.roi_series("calc", 100)))
     finally:
@@ -68,7 +68,7 @@ def roi_rows(state: Path) -> list[dict]:
 
 
 def table(state: Path) -> QTrigger:
-    store = Store(state / "neuromutant.db")
+    store = open_store(state)
     try:
         return QTrigger.from_dict(store.policy_state("calc", TRIGGER))
     finally:
@@ -104,7 +104,7 @@ def test_a_tick_acts_with_the_decided_budget_and_records_roi_and_ema(tmp_path, m
     [point] = roi_rows(state)
     assert (point["cycle"], point["gain"], point["cost"]) == (1, 0.25, 2.0)
     assert point["roi"] == point["ema"] == pytest.approx(0.125)
-    store = Store(state / "neuromutant.db")
+    store = open_store(state)
     [decision] = store.decisions("calc")
     store.close()
     assert decision["action"] == ACT_LARGE and decision["policy"] == "q-learning"
@@ -132,7 +132,7 @@ def test_the_series_continues_across_reopened_stores(tmp_path):
     spec = load_registry(targets, state).get("calc")
     emas = []
     for number, gain in enumerate([0.2, 0.0, 0.1], start=1):
-        store = Store(state / "neuromutant.db")
+        store = open_store(state)
         report = {
             "cycle": number,
             "status": "accepted" if gain else "rejected",
@@ -152,7 +152,7 @@ def test_a_forced_cycle_is_logged_and_teaches_the_table_as_act_large(tmp_path, m
     svc = service(targets, state)
     svc.tick("calc")
     spec = svc.targets["calc"].spec
-    store = Store(state / "neuromutant.db")
+    store = open_store(state)
     before = state_key(features(trigger_state(spec, store, 0.0), QOptions().hurdle))
     store.close()
     report = svc.handle({"cmd": "cycle", "name": "calc"}, send=lambda _: None)
@@ -163,7 +163,7 @@ def test_a_forced_cycle_is_logged_and_teaches_the_table_as_act_large(tmp_path, m
     # ...and the forced cycle waits, as act-large in its state, for the next tick's state.
     assert (learned.pending.state, learned.pending.action) == (before, ACT_LARGE)
     assert learned.pending.reward == pytest.approx(0.0 - QOptions().hurdle)
-    store = Store(state / "neuromutant.db")
+    store = open_store(state)
     forced, _ = store.decisions("calc")
     store.close()
     assert forced["forced"] == 1 and forced["status"] == "rejected" and forced["cycle"] == 2
@@ -200,7 +200,7 @@ def test_an_unchanged_tree_after_a_fruitless_cycle_is_learned_as_not_worth_it(
     # first tick: act-large (nothing known); then, same tree: act-large and act-small are
     # tried once each, found to cost more than they earn, and skip wins.
     assert fake.calls == [(False, 1.0), (False, 1.0), (False, 0.25)]
-    store = Store(state / "neuromutant.db")
+    store = open_store(state)
     last = store.decisions("calc", 1)[0]
     store.close()
     assert last["action"] == "skip" and "highest value here (skip" in last["reason"]
@@ -211,7 +211,7 @@ def test_files_changed_since_the_last_searching_cycle(tmp_path, monkeypatch):
     fake = FakeCycles(monkeypatch)
     fake.outcomes = [("rejected", 0.5, 0.5, 60.0), ("waiting", None, None, 0.0)]
     spec = load_registry(targets, state).get("calc")
-    store = Store(state / "neuromutant.db")
+    store = open_store(state)
     assert trigger_state(spec, store, 0.0).changed_files is None  # the repo is not made yet
     fake(spec, state, None, store)
     assert trigger_state(spec, store, 0.0).changed_files == 0
@@ -227,7 +227,7 @@ def test_an_unreadable_stored_table_is_a_warning_and_a_fresh_start(tmp_path, mon
     targets, state = make_target(tmp_path)
     fake = FakeCycles(monkeypatch)
     fake.outcomes = [("rejected", 0.5, 0.5, 60.0)]
-    store = Store(state / "neuromutant.db")
+    store = open_store(state)
     store.save_policy_state("calc", TRIGGER, {"v": 99})
     store.close()
     service(targets, state).tick("calc")

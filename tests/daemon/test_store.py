@@ -9,7 +9,8 @@ import textwrap
 
 import pytest
 
-from daemon.store import Store, StoreVersionError
+from daemon.errors import StoreVersionError
+from daemon.store import Store
 
 
 def test_cycles_are_numbered_per_target(tmp_path):

@@ -26,9 +26,9 @@ from daemon.cycles.weights import WeightsCycle
 from daemon.ledger import open_ledger
 from daemon.paths import PROJECT_ROOT
 from daemon.registry import load_registry
-from daemon.service.control import socket_path
 from daemon.service import control
-from daemon.store import Store
+from daemon.service.control import socket_path
+from daemon.store import open_store
 from policies.neuro import WeightsFile, curve, holdout_seeds, load_weights, save_weights
 from policies.neuro.checkpoint import load_checkpoint
 from policies.neuro.evolve import CHECKPOINT
@@ -256,12 +256,12 @@ KILL_DURING_EVOLUTION = textwrap.dedent(
     import sys
     from pathlib import Path
     from daemon.cycles.code import run_cycle
-    from daemon.store import Store
+    from daemon.store import Store, open_store
     from daemon.registry import load_registry
     from sandbox.docker_backend import DockerBackend
     targets, state = Path(sys.argv[1]), Path(sys.argv[2])
     spec = load_registry(targets, state).get("pole")
-    run_cycle(spec, state, DockerBackend(state), Store(state / "neuromutant.db"))
+    run_cycle(spec, state, DockerBackend(state), open_store(state))
     """
 )
 
@@ -306,7 +306,7 @@ def test_kill_9_mid_evolution_then_the_next_cycle_resumes_from_the_checkpoint(
     assert report.evolution["generations"] == 4
     assert report.candidates == 16 * (4 - done)  # only the generations left were evaluated
     assert git(spec.repo, "status", "--porcelain") == ""
-    rows = Store(state / "neuromutant.db").cycles("pole")
+    rows = open_store(state).cycles("pole")
     assert [r["status"] for r in rows] == ["accepted", "interrupted"]
     mine = f"{reaper.OWNER_LABEL}"
     orphans = docker_client.containers.list(all=True, filters={"label": mine})
@@ -348,7 +348,7 @@ def test_a_stop_ends_the_cycle_before_evolution_and_commits_nothing(docker_backe
     before = fingerprint(spec.repo)
     stop = threading.Event()
     stop.set()  # as nmd does when it is told to stop
-    store = Store(state / "neuromutant.db")
+    store = open_store(state)
     report = run_cycle(spec, state, docker_backend, store, stop=stop)
     assert report.status == "stopped", report.reason
     assert "nothing committed" in report.reason and report.candidates == 0

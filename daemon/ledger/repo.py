@@ -19,53 +19,18 @@ import os
 import shutil
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import git
 
 from daemon.errors import LedgerError
+from daemon.ledger.files import open_by_any_process, readable_by_all
+from daemon.ledger.messages import TRAILER_PREFIX, Identity, format_message, parse_trailers
 from daemon.registry import TargetSpec
 from sandbox.runners.overlay import is_test_file
 
 log = logging.getLogger(__name__)
-
-TRAILER_PREFIX = "Neuromutant-"
-
-
-@dataclass(frozen=True)
-class Identity:
-    """Author and committer of Neuromutant's commits."""
-
-    name: str = "Neuromutant"
-    email: str = "neuromutant@localhost"
-
-    def env(self) -> dict[str, str]:
-        """The git environment that sets both author and committer."""
-        return {
-            "GIT_AUTHOR_NAME": self.name,
-            "GIT_AUTHOR_EMAIL": self.email,
-            "GIT_COMMITTER_NAME": self.name,
-            "GIT_COMMITTER_EMAIL": self.email,
-        }
-
-
-def format_message(subject: str, body: str, trailers: dict[str, Any]) -> str:
-    """A commit message: subject, body, and ``Neuromutant-Key: value`` trailers."""
-    lines = [f"{TRAILER_PREFIX}{key}: {value}" for key, value in trailers.items()]
-    parts = [subject.strip(), body.strip(), "\n".join(lines)]
-    return "\n\n".join(p for p in parts if p) + "\n"
-
-
-def parse_trailers(text: str) -> dict[str, str]:
-    """The ``Neuromutant-*`` trailers of a message, without the prefix."""
-    found = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition(": ")
-        if sep and key.startswith(TRAILER_PREFIX):
-            found[key.removeprefix(TRAILER_PREFIX)] = value.strip()
-    return found
 
 
 class Ledger:
@@ -97,7 +62,7 @@ class Ledger:
         with repo.git.custom_environment(**identity.env()):
             repo.git.commit(m=f"{name}: import the example bot", no_verify=True)
         repo.close()
-        _readable_by_all(staging)
+        readable_by_all(staging)
         path.parent.mkdir(parents=True, exist_ok=True)
         staging.rename(path)
         return cls(path, identity)
@@ -117,6 +82,38 @@ class Ledger:
     def tree(self, rev: str = "HEAD") -> str:
         """The tree hash of `rev`: what a baseline is cached by."""
         return self.repo.commit(rev).tree.hexsha
+
+    def parent(self, rev: str = "HEAD") -> str | None:
+        """The first parent of `rev`, or None for a root commit."""
+        parents = self.repo.commit(rev).parents
+        return parents[0].hexsha if parents else None
+
+    def resolve(self, rev: str) -> str:
+        """The commit hash `rev` names.
+
+        Raises:
+            LedgerError: no such commit in the repository.
+        """
+        try:
+            return self.repo.commit(rev).hexsha
+        except (git.BadName, ValueError) as exc:
+            raise LedgerError(f"{rev}: no such commit in {self.path}") from exc
+
+    def changed_since(self, rev: str) -> int | None:
+        """How many files differ between `rev` and HEAD; None when `rev` is gone."""
+        try:
+            names = self._git("diff", "--name-only", rev, "HEAD", "--")
+        except LedgerError:
+            return None
+        return len(names.splitlines())
+
+    def commits_after(self, rev: str) -> list[str]:
+        """The commits reachable from HEAD but not from `rev`, newest first."""
+        return self._git("rev-list", f"{self.resolve(rev)}..HEAD").splitlines()
+
+    def close(self) -> None:
+        """Release the git processes GitPython keeps for this repository."""
+        self.repo.close()
 
     def read(self, path: str, rev: str = "HEAD") -> str:
         """A file's content at `rev`."""
@@ -152,7 +149,7 @@ class Ledger:
             ["git", "-C", str(self.path), "archive", rev], capture_output=True, check=True
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(staging)], input=archive, check=True)
-        _readable_by_all(staging)
+        readable_by_all(staging)
         staging.rename(dest)
         return dest
 
@@ -186,7 +183,7 @@ class Ledger:
         """
         actions = []
         lock = Path(self.repo.git_dir) / "index.lock"
-        if lock.exists() and not _open_by_any_process(lock):
+        if lock.exists() and not open_by_any_process(lock):
             lock.unlink(missing_ok=True)
             actions.append("removed a stale .git/index.lock")
         head = self.repo.head.commit
@@ -272,6 +269,43 @@ class Ledger:
             )
         return self.commit_files({p: self._blob_bytes(parent, p) for p in changed}, message)
 
+    def rollback(self, target: str, to: str | None = None) -> list[dict[str, str]]:
+        """Revert `target`'s latest live Neuromutant commit, or every one after `to`.
+
+        Newest first, one revert commit each (history kept). Returns what was
+        reverted: ``{"reverted", "revert", "subject"}`` per commit.
+
+        Raises:
+            LedgerError: nothing to roll back, `to` is unknown, or a revert conflicts
+                (the reverts made before it stay, and the message says how many).
+        """
+        live = [
+            e
+            for e in self.log(target, 1000)
+            if not e["reverted"] and "Reverts" not in e["trailers"]
+        ]
+        if to is not None:
+            after = set(self.commits_after(to))
+            victims = [e for e in live if e["sha"] in after]
+        else:
+            victims = live[:1]
+        if not victims:
+            raise LedgerError(f"nothing to roll back: no unreverted Neuromutant commit on {target}")
+        done: list[dict[str, str]] = []
+        for entry in victims:
+            subject = f'Revert "{entry["subject"]}"'
+            message = format_message(
+                subject,
+                f"This reverts commit {entry['sha']}.\n\nRolled back by hand.",
+                {"Target": target, "Reverts": entry["sha"], "Reason": "nmctl rollback"},
+            )
+            try:
+                sha = self.revert(entry["sha"], message)
+            except LedgerError as exc:
+                raise LedgerError(f"stopped after {len(done)} revert(s): {exc}") from None
+            done.append({"reverted": entry["sha"], "revert": sha, "subject": subject})
+        return done
+
     # --- helpers ------------------------------------------------------------------------
 
     def _git(
@@ -336,30 +370,3 @@ def open_ledger(spec: TargetSpec) -> Ledger:
         log.info("%s: creating %s from %s", spec.name, spec.repo, spec.example)
         return Ledger.create_from(spec.repo, spec.example, spec.name, identity)
     return Ledger(spec.repo, identity)
-
-
-def _open_by_any_process(path: Path) -> bool:
-    """Whether a live process holds `path` open (git keeps index.lock open while it works)."""
-    target = str(path.resolve())
-    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
-        try:
-            links = list(fd_dir.iterdir())
-        except OSError:
-            continue
-        for link in links:
-            try:
-                if os.readlink(link) == target:
-                    return True
-            except OSError:
-                continue
-    return False
-
-
-def _readable_by_all(root: Path) -> None:
-    """Let the sandbox's unprivileged user read the tree (it runs as uid 65534)."""
-    for directory, _, names in os.walk(root):
-        os.chmod(directory, os.stat(directory).st_mode | 0o755)
-        for name in names:
-            path = os.path.join(directory, name)
-            if not os.path.islink(path):
-                os.chmod(path, os.stat(path).st_mode | 0o444)
