@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from daemon.cycles.code import run_cycle  # noqa: E402
+from daemon.cycles import run_cycle  # noqa: E402
 from daemon.registry import load_registry  # noqa: E402
 from daemon.store import open_store  # noqa: E402
 from sandbox.docker_backend import DockerBackend  # noqa: E402

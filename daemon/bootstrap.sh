@@ -66,7 +66,7 @@ python_env() {
     want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
     if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
         say "installing neuromutant and its dependencies"
-        "$VENV/bin/pip" install -q -e "$ROOT[dev]"
+        "$VENV/bin/pip" install -q -e "$ROOT[weights,dev]"
         echo "$want" >"$stamp"
     fi
 }

@@ -20,10 +20,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-SEARCHED = frozenset({"accepted", "rejected", "reverted", "error"})
-"""Statuses of cycles that spent their budget searching: they have an ROI."""
-FAILED = frozenset({"error", "reverted"})
-"""Statuses that count as failures (the trigger's failure streak)."""
+from policies.status import SEARCHED, CycleStatus
+
 MIN_COST_MINUTES = 0.1
 """The least a searching cycle is taken to cost: six sandbox seconds."""
 DEFAULT_ALPHA = 0.1
@@ -65,7 +63,7 @@ def gain_and_cost(
     if status not in SEARCHED:
         return None
     gain = 0.0
-    if status == "accepted" and baseline_score is not None and best_score is not None:
+    if status == CycleStatus.ACCEPTED and baseline_score is not None and best_score is not None:
         gain = max(0.0, best_score - baseline_score)
     return gain, max(MIN_COST_MINUTES, sandbox_seconds / 60.0)
 

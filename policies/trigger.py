@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .roi import FAILED
+from policies.status import FAILED, CycleStatus
 
 SKIP, ACT_SMALL, ACT_LARGE = "skip", "act-small", "act-large"
 ACTIONS = (ACT_LARGE, ACT_SMALL, SKIP)
@@ -100,7 +100,7 @@ class ChangeRule:
             return Decision(True, 1.0, "no cycle yet")
         if state.tree != state.last_tree:
             return Decision(True, 1.0, "the target changed since the last cycle")
-        if state.last_status in ("rejected",):
+        if state.last_status == CycleStatus.REJECTED:
             return Decision(False, 0.0, "nothing changed since the last cycle found nothing")
         return Decision(True, 1.0, f"the last cycle ended {state.last_status}")
 
@@ -128,7 +128,7 @@ def features(state: TriggerState, hurdle: float) -> dict[str, str]:
     n = state.changed_files
     changed = "first" if n is None else "none" if n == 0 else "few" if n <= 3 else "many"
     recent = state.recent[:RECENT]
-    rate = sum(s == "accepted" for s in recent) / len(recent) if recent else 0.0
+    rate = sum(s == CycleStatus.ACCEPTED for s in recent) / len(recent) if recent else 0.0
     accept = "none" if rate == 0 else "some" if rate < 0.5 else "most"
     streak = 0
     for status in state.recent:

@@ -1,169 +1,101 @@
-"""The trigger policy in the daemon: what a tick sees, what it decides, what a cycle taught.
+"""Everything a cycle teaches, in one place: operator preferences, ROI, the trigger.
 
-`decide` gathers the facts of a target from its repository and the store, asks
-the target's policy (``[trigger] policy``), logs the decision and keeps it as
-the Q-table's pending action. Every cycle, scheduled or forced (`nmctl cycle`,
-through nmd or ``--local``), runs through `run_and_learn`, whose `learn` step
-records the cycle's ROI and EMA and hands the reward to the Q-table; a forced
-cycle teaches it as an act-large taken in the state just before it. The
-Q-table learns from every action whatever policy took it (Q-learning is
-off-policy), so a target that switches from the change rule starts warm.
+`Lessons` is opened before a cycle (the operator preferences a learned order
+searches with, pooled across targets; the trigger's view just before a forced
+cycle) and closed after it (`after`): the preferences updated by the search
+are saved, the cycle's ROI and EMA recorded (`policies.roi`), and the Q-table
+taught its reward: a scheduled cycle completes the decision that started it,
+a forced one is taught as an act-large taken in the state just before it.
+What a cycle taught is bookkeeping: if recording it fails, that is logged and
+the cycle's report stands.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Mapping
-from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from daemon.ledger import Ledger
+from daemon.cycles.report import CycleReport
+from daemon.cycles.trigger import TRIGGER, load_trigger, trigger_state
 from daemon.registry import TargetSpec
 from daemon.store import Store
-from policies.roi import SEARCHED, RoiPoint, roi_point
-from policies.trigger import (
-    ACT_LARGE,
-    BUDGETS,
-    RECENT,
-    ChangeRule,
-    Decision,
-    QTrigger,
-    TriggerPolicy,
-    TriggerState,
-    features,
-    state_key,
-)
+from policies.preferences import OperatorPreferences
+from policies.roi import RoiPoint, roi_point
+from policies.trigger import ACT_LARGE, BUDGETS, TriggerState, features, state_key
 
-if TYPE_CHECKING:
-    from daemon.cycles.code import CycleReport, Progress
-    from sandbox.backend import Backend
+if TYPE_CHECKING:  # a weights cycle never loads libcst
+    from policies.ordering import Ordering
 
 log = logging.getLogger(__name__)
 
-TRIGGER = "trigger"
-"""The name of the Q-table's state in the store's ``policy_state``."""
-GONE = 1_000_000
-"""Files changed when the last cycle's commit is gone (history rewritten): many."""
-HISTORY = 50
-"""Cycles read back to find the latest searching ones."""
+OPERATORS = "operators"
+"""The name of the operator preferences' state in the store's ``policy_state``."""
 
 
-def trigger_state(spec: TargetSpec, store: Store, now: float) -> TriggerState:
-    """The facts a tick of `spec` sees at `now`, from its repository and the store.
+def load_preferences(store: Store, target: str) -> OperatorPreferences:
+    """A target's operator preferences, with the prior pooled from every other target."""
+    others = [s for t, s in store.policy_states(OPERATORS).items() if t != target]
+    return OperatorPreferences.from_dict(store.policy_state(target, OPERATORS), others)
 
-    A target whose repository is still to be made from its example is at its first
-    cycle. Raises `LedgerError` when the repository cannot be read.
-    """
-    cycles = store.cycles(spec.name, HISTORY)
-    searched = [c for c in cycles if c["status"] in SEARCHED]
-    points = store.roi_series(spec.name, 2)
-    ema = points[0]["ema"] if points else None
-    previous = points[1]["ema"] if len(points) > 1 else None
-    if not spec.repo.exists() and spec.example is not None:
-        return TriggerState("", None, None, None, (), ema, previous, None)
-    ledger = Ledger(spec.repo)
-    try:
-        last = cycles[0] if cycles else None
-        last_tree = None
-        if last and last["head"]:
+
+class Lessons:
+    """What one cycle of a target learns from: opened before it, closed by `after`."""
+
+    def __init__(
+        self,
+        spec: TargetSpec,
+        store: Store,
+        *,
+        forced: bool,
+        decision: int | None = None,
+        ordering: Ordering | None = None,
+    ) -> None:
+        """`decision`: the id of the scheduled decision that starts the cycle, if any.
+
+        Without `ordering`, a code target's own order is used (``[search] order``),
+        with its stored operator preferences.
+        """
+        self.spec, self.store = spec, store
+        self.forced, self.decision = forced, decision
+        self.started = time.time()
+        self.preferences: OperatorPreferences | None = None
+        if ordering is None and spec.config.kind == "code":
+            from policies.ordering import ordering_for
+
+            self.preferences = load_preferences(store, spec.name)
+            ordering = ordering_for(spec.config.search.order, self.preferences)
+        self.ordering = ordering
+        self.before: TriggerState | None = None
+        if forced:
             try:
-                last_tree = ledger.tree(last["head"])
-            except Exception:  # the commit is gone (history rewritten): treat as changed
-                last_tree = ""
-        changed = since = None
-        if searched:
-            changed = _changed_files(ledger, searched[0]["head"])
-            ended = searched[0]["ended_at"] or searched[0]["started_at"]
-            since = max(0.0, now - ended)
-        return TriggerState(
-            ledger.tree(),
-            last_tree,
-            last["status"] if last else None,
-            changed,
-            tuple(c["status"] for c in searched[:RECENT]),
-            ema,
-            previous,
-            since,
-        )
-    finally:
-        ledger.repo.close()
+                self.before = trigger_state(spec, store, self.started)
+            except Exception as exc:  # the cycle will say what is wrong with the repository
+                log.warning("%s: no trigger state before the forced cycle: %s", spec.name, exc)
 
-
-def _changed_files(ledger: Ledger, head: str | None) -> int:
-    if not head:
-        return GONE
-    try:
-        names = ledger.repo.git.diff("--name-only", head, "HEAD", "--")
-    except Exception:  # the commit is gone
-        return GONE
-    return len(names.splitlines())
-
-
-def load_policy(spec: TargetSpec, data: Mapping[str, Any] | None) -> QTrigger:
-    """The target's Q-table from its stored state; unreadable state is a warning and afresh."""
-    options = spec.config.trigger.options()
-    try:
-        return QTrigger.from_dict(data, options)
-    except ValueError as exc:
-        log.warning("%s: stored trigger policy unreadable (%s); starting afresh", spec.name, exc)
-        return QTrigger(options)
-
-
-def decide(
-    spec: TargetSpec, store: Store, now: float, policy: TriggerPolicy | None = None
-) -> tuple[Decision, int]:
-    """A scheduled tick's decision, logged and remembered; and its id in the decision log.
-
-    `policy` overrides the target's own (``[trigger] policy``). Raises `LedgerError`
-    when the repository cannot be read.
-    """
-    state = trigger_state(spec, store, now)
-    rule = policy
-    if rule is None and spec.config.trigger.policy == ChangeRule.name:
-        rule = ChangeRule()
-    taken: list[tuple[Decision, float | None]] = []
-
-    def change(data: dict[str, Any] | None) -> dict[str, Any]:
-        table = load_policy(spec, data)
-        table.observe(state)  # the previous decision's update, now that its next state is known
-        if rule is None:
-            epsilon: float | None = table.epsilon()
-            decision = table.choose(state)
-        else:
-            epsilon, decision = None, rule.decide(state)
-            feats = features(state, table.options.hurdle)
-            decision = replace(decision, q=table.values(state_key(feats)), features=feats)
-        table.begin(state, decision.action)
-        taken.append((decision, epsilon))
-        return table.to_dict()
-
-    store.update_policy_state(spec.name, TRIGGER, change)
-    decision, epsilon = taken[0]
-    row = store.add_decision(
-        spec.name,
-        {
-            "at": now,
-            "policy": rule.name if rule else QTrigger.name,
-            "forced": 0,
-            "action": decision.action,
-            "budget": decision.budget,
-            "explored": int(decision.explored),
-            "epsilon": epsilon,
-            "state": dict(decision.features or {}),
-            "q": dict(decision.q or {}),
-            "reason": decision.reason,
-        },
-    )
-    return decision, row
+    def after(self, report: CycleReport) -> RoiPoint | None:
+        """Save what `report`'s cycle taught; the ROI point, or None (none, or it failed)."""
+        try:
+            if self.preferences is not None:
+                self.store.save_policy_state(self.spec.name, OPERATORS, self.preferences.to_dict())
+            return learn(
+                self.spec,
+                self.store,
+                report.to_dict(),
+                forced=self.forced,
+                before=self.before,
+                decision=self.decision,
+                now=self.started,
+            )
+        except Exception:
+            log.exception("%s: could not record what cycle %d taught", self.spec.name, report.cycle)
+            return None
 
 
 def learn(
     spec: TargetSpec,
     store: Store,
-    report: Mapping[str, Any],
+    report: dict[str, Any],
     *,
     forced: bool,
     before: TriggerState | None = None,
@@ -184,53 +116,13 @@ def learn(
     Returns:
         The ROI point, or None for a cycle that did not search.
     """
-    trigger = spec.config.trigger
-    made: list[RoiPoint | None] = []
-
-    def make(previous: float | None) -> dict[str, Any] | None:
-        made.append(roi_point(report, previous, trigger.alpha))
-        return None if made[0] is None else made[0].to_dict()
-
-    store.add_roi(spec.name, make, trigger.alpha)
-    point = made[0]
+    point = record_roi(spec, store, report)
     roi = None if point is None else point.roi
-    reward = None if roi is None else roi - trigger.hurdle
-    shown: dict[str, Any] = {}
-
-    def change(data: dict[str, Any] | None) -> dict[str, Any]:
-        table = load_policy(spec, data)
-        if forced:
-            if before is None:
-                return table.to_dict()
-            table.observe(before)
-            feats = features(before, table.options.hurdle)
-            shown.update(state=feats, q=table.values(state_key(feats)))
-            table.begin(before, ACT_LARGE)
-        table.record(roi)
-        return table.to_dict()
-
-    store.update_policy_state(spec.name, TRIGGER, change)
+    reward = None if roi is None else roi - spec.config.trigger.hurdle
+    shown = teach_trigger(spec, store, roi, before if forced else None, forced=forced)
     outcome = (int(report["cycle"]), str(report["status"]), roi, reward)
     if forced and shown:
-        store.add_decision(
-            spec.name,
-            {
-                "at": time.time() if now is None else now,
-                "policy": "forced",
-                "forced": 1,
-                "action": ACT_LARGE,
-                "budget": BUDGETS[ACT_LARGE],
-                "explored": 0,
-                "epsilon": None,
-                "state": shown["state"],
-                "q": shown["q"],
-                "reason": "forced by request (nmctl cycle); taught as act-large",
-                "cycle": outcome[0],
-                "status": outcome[1],
-                "roi": roi,
-                "reward": reward,
-            },
-        )
+        log_forced(spec, store, shown, outcome, time.time() if now is None else now)
     elif decision is not None:
         store.decision_outcome(decision, *outcome)
     if point is not None:
@@ -246,45 +138,71 @@ def learn(
     return point
 
 
-def run_and_learn(
+def record_roi(spec: TargetSpec, store: Store, report: dict[str, Any]) -> RoiPoint | None:
+    """Record the cycle's ROI point, continuing the target's EMA; None if it did not search."""
+    alpha = spec.config.trigger.alpha
+    made: list[RoiPoint | None] = []
+
+    def make(previous: float | None) -> dict[str, Any] | None:
+        made.append(roi_point(report, previous, alpha))
+        return None if made[0] is None else made[0].to_dict()
+
+    store.add_roi(spec.name, make, alpha)
+    return made[0]
+
+
+def teach_trigger(
     spec: TargetSpec,
-    state: Path,
-    backend: Backend,
     store: Store,
+    roi: float | None,
+    before: TriggerState | None,
     *,
     forced: bool,
-    budget: float = 1.0,
-    decision: int | None = None,
-    progress: Progress | None = None,
-    stop: threading.Event | None = None,
-) -> CycleReport:
-    """Run a cycle (`daemon.cycles.code.run_cycle`), then `learn` from it.
+) -> dict[str, Any]:
+    """Hand the Q-table the cycle's ROI; for a forced cycle, what the table saw before it."""
+    shown: dict[str, Any] = {}
 
-    What the cycle taught is bookkeeping: if recording it fails, that is logged
-    and the cycle's report still returned.
-    """
-    from daemon.cycles.code import run_cycle
+    def change(data: dict[str, Any] | None) -> dict[str, Any]:
+        table = load_trigger(spec, data)
+        if forced:
+            if before is None:
+                return table.to_dict()
+            table.observe(before)
+            feats = features(before, table.options.hurdle)
+            shown.update(state=feats, q=table.values(state_key(feats)))
+            table.begin(before, ACT_LARGE)
+        table.record(roi)
+        return table.to_dict()
 
-    before = None
-    started = time.time()
-    if forced:
-        try:
-            before = trigger_state(spec, store, started)
-        except Exception as exc:  # the cycle will say what is wrong with the repository
-            log.warning("%s: no trigger state before the forced cycle: %s", spec.name, exc)
-    report = run_cycle(
-        spec, state, backend, store, forced=forced, budget=budget, progress=progress, stop=stop
+    store.update_policy_state(spec.name, TRIGGER, change)
+    return shown
+
+
+def log_forced(
+    spec: TargetSpec,
+    store: Store,
+    shown: dict[str, Any],
+    outcome: tuple[int, str, float | None, float | None],
+    at: float,
+) -> None:
+    """Log a forced cycle in the decision log, as the act-large it is taught as."""
+    cycle, status, roi, reward = outcome
+    store.add_decision(
+        spec.name,
+        {
+            "at": at,
+            "policy": "forced",
+            "forced": 1,
+            "action": ACT_LARGE,
+            "budget": BUDGETS[ACT_LARGE],
+            "explored": 0,
+            "epsilon": None,
+            "state": shown["state"],
+            "q": shown["q"],
+            "reason": "forced by request (nmctl cycle); taught as act-large",
+            "cycle": cycle,
+            "status": status,
+            "roi": roi,
+            "reward": reward,
+        },
     )
-    try:
-        learn(
-            spec,
-            store,
-            report.to_dict(),
-            forced=forced,
-            before=before,
-            decision=decision,
-            now=started,
-        )
-    except Exception:
-        log.exception("%s: could not record what cycle %d taught", spec.name, report.cycle)
-    return report

@@ -81,7 +81,7 @@ class Ledger:
 
     def tree(self, rev: str = "HEAD") -> str:
         """The tree hash of `rev`: what a baseline is cached by."""
-        return self.repo.commit(rev).tree.hexsha
+        return self.repo.commit(self.resolve(rev)).tree.hexsha
 
     def parent(self, rev: str = "HEAD") -> str | None:
         """The first parent of `rev`, or None for a root commit."""

@@ -26,13 +26,16 @@ from apscheduler.triggers.interval import IntervalTrigger
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from daemon.cycles.learn import decide, run_and_learn
+from daemon.cycles import run_cycle
+from daemon.cycles.events import Progress, to_dict
+from daemon.cycles.trigger import decide
 from daemon.errors import Error
 from daemon.ledger import LedgerError, open_ledger
 from daemon.locks import TargetBusy
 from daemon.registry import TargetSpec, UnknownTarget, load_registry
 from daemon.service import notify
 from daemon.store import open_store
+from policies.status import CycleStatus
 from policies.trigger import TriggerPolicy
 from sandbox.backend import Backend
 
@@ -197,20 +200,20 @@ class Service:
         explored = " (exploring)" if decision.explored else ""
         log.info("%s: %s%s [%s]: %s", name, decision.action, explored, state, decision.reason)
         if decision.act:
-            self.run(name, forced=False, budget=decision.budget, decision=row)
+            self.run(name, forced=False, share=decision.budget, decision=row)
 
     def run(
         self,
         name: str,
         *,
         forced: bool,
-        budget: float = 1.0,
+        share: float = 1.0,
         decision: int | None = None,
-        progress: Callable[..., None] | None = None,
+        progress: Progress | None = None,
     ) -> dict[str, Any] | None:
         """One cycle of `name`, within the concurrency bound; the report, or None if busy.
 
-        `budget` is the share of the target's budget the trigger policy gave it, and
+        `share` is the share of the target's budget the trigger policy gave it, and
         `decision` the id of that decision in the log; the cycle's ROI goes to the policy.
         """
         target = self.targets[name]
@@ -221,13 +224,13 @@ class Service:
             notify.notify(STATUS=self.status_line())
             store = open_store(self.state)
             try:
-                report = run_and_learn(
+                report = run_cycle(
                     target.spec,
                     self.state,
                     self.backend,
                     store,
                     forced=forced,
-                    budget=budget,
+                    share=share,
                     decision=decision,
                     stop=self.stopping,
                     progress=progress,
@@ -243,7 +246,7 @@ class Service:
                 store.close()
                 target.running = False
                 notify.notify(STATUS=self.status_line())
-        if report.status == "error":
+        if report.status == CycleStatus.ERROR:
             self._back_off(target)
         else:
             target.failures = 0
@@ -286,9 +289,7 @@ class Service:
             return self.status()["targets"][name]
         if command == "log":
             return open_ledger(target.spec).log(name, int(request.get("limit", 50)))
-        report = self.run(
-            name, forced=True, progress=lambda event, **data: send({"kind": event, **data})
-        )
+        report = self.run(name, forced=True, progress=lambda event: send(to_dict(event)))
         if report is None:
             raise Error(f"{name}: a cycle is already running, or nmd is stopping")
         return report

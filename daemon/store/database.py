@@ -19,6 +19,7 @@ from typing import Any
 
 from daemon.errors import StoreVersionError
 from daemon.store.schema import SCHEMA, SCHEMA_VERSION
+from policies.status import CycleStatus
 from sandbox import owner
 
 log = logging.getLogger(__name__)
@@ -78,15 +79,17 @@ class Store:
 
     def _interrupt_stale(self) -> None:
         """Cycles marked running whose process is gone were cut short: say so."""
-        running = self.db.execute("SELECT id, owner FROM cycles WHERE status='running'").fetchall()
+        running = self.db.execute(
+            "SELECT id, owner FROM cycles WHERE status=?", (CycleStatus.RUNNING,)
+        ).fetchall()
         dead = [row["id"] for row in running if not owner.alive(row["owner"])]
         if not dead:
             return
         with self.transaction() as db:
             db.executemany(
-                "UPDATE cycles SET status='interrupted', ended_at=?, "
+                "UPDATE cycles SET status=?, ended_at=?, "
                 "reason='the process running it stopped before the cycle ended' WHERE id=?",
-                [(time.time(), cycle_id) for cycle_id in dead],
+                [(CycleStatus.INTERRUPTED, time.time(), cycle_id) for cycle_id in dead],
             )
 
     # --- cycles -------------------------------------------------------------------------
@@ -99,12 +102,20 @@ class Store:
             ).fetchone()[0]
             cursor = db.execute(
                 "INSERT INTO cycles (target, number, started_at, forced, owner, status, head) "
-                "VALUES (?, ?, ?, ?, ?, 'running', ?)",
-                (target, number, time.time(), int(forced), owner.token(), head),
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    target,
+                    number,
+                    time.time(),
+                    int(forced),
+                    owner.token(),
+                    CycleStatus.RUNNING,
+                    head,
+                ),
             )
             return int(cursor.lastrowid), int(number)
 
-    def end_cycle(self, cycle_id: int, status: str, reason: str, **fields: Any) -> None:
+    def end_cycle(self, cycle_id: int, status: CycleStatus, reason: str, **fields: Any) -> None:
         """Close a cycle with its status, reason and figures."""
         allowed = {"baseline_score", "best_score", "candidates", "sandbox_seconds", "commit_sha"}
         unknown = set(fields) - allowed

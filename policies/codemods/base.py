@@ -30,19 +30,13 @@ from libcst.metadata import (
     PositionProvider,
 )
 
+from policies.errors import MutationError
+
 T = TypeVar("T")
 
 # Subtrees no operator ever edits: type annotations, imports, scope declarations.
 _SKIPPED = (cst.Annotation, cst.Import, cst.ImportFrom, cst.Global, cst.Nonlocal)
 _STRINGS = (cst.SimpleString, cst.ConcatenatedString)
-
-
-class MutationError(Exception):
-    """A mutation that cannot be made.
-
-    Raised for an unknown operator, a site or variant that does not exist, a source that does not
-    parse, or a result that does not compile.
-    """
 
 
 @dataclass(frozen=True)

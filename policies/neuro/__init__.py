@@ -10,10 +10,11 @@
 - `accept`: held-out comparison with the committed weights; `config`: a run's settings.
 """
 
+from policies.errors import ConfigError, Error, StructureError, WeightsFileError
+
 from .accept import Verdict, compare
 from .config import EvolutionConfig
 from .dualmixture import DualMixture
-from .errors import ConfigError, Error, StructureError, WeightsFileError
 from .es import ESOptions, OpenAIES
 from .evolve import Budget, GenerationRecord, RunResult, evolve, holdout_seeds
 from .genome import Genome

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import WeightsFileError
+from policies.errors import WeightsFileError
+
 from .genome import write_atomic
 
 VERSION = 1

@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from policies.errors import ConfigError
+
 from .dualmixture import DualMixture
-from .errors import ConfigError
 from .es import ESOptions, OpenAIES
 from .evolve import Budget
 from .genome import Genome

@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import WeightsFileError
+from policies.errors import WeightsFileError
+
 from .network import MLPSpec
 
 FORMAT = "neuromutant-genome"

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import StructureError
+from policies.errors import StructureError
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import WeightsFileError
+from policies.errors import WeightsFileError
+
 from .genome import check_version, read_safetensors, write_atomic
 
 FORMAT = "neuromutant-weights"

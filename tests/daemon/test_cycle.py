@@ -11,7 +11,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from daemon.cycles.code import run_cycle
+from daemon.cycles import run_cycle
 from daemon.ledger import open_ledger
 from daemon.registry import load_registry
 from daemon.store import open_store
@@ -190,7 +190,7 @@ KILL_DURING_EVALUATION = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from daemon.cycles.code import run_cycle
+    from daemon.cycles import run_cycle
     from daemon.store import Store, open_store
     from daemon.registry import load_registry
     from sandbox.docker_backend import DockerBackend
@@ -335,7 +335,7 @@ def test_a_small_budget_share_suffices_for_the_learned_order_not_for_plain(
         )
         spec = load_registry(targets, state).get("calc")
         store = open_store(state)
-        results[order] = run_cycle(spec, state, docker_backend, store, budget=0.1), store
+        results[order] = run_cycle(spec, state, docker_backend, store, share=0.1), store
     plain, _ = results["plain"]
     assert plain.status == "rejected" and plain.candidates == 6, plain  # 10% of 60
     learned, store = results["learned"]

@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 
 from daemon.cli import main as nmctl
-from daemon.cycles.code import CycleReport
-from daemon.cycles.learn import TRIGGER, learn, trigger_state
-from daemon.ledger import open_ledger
+from daemon.cycles import CycleReport
+from daemon.cycles.learn import learn
+from daemon.cycles.trigger import TRIGGER, trigger_state
 from daemon.registry import load_registry
 from daemon.service.scheduler import Service
 from daemon.store import open_store
+from policies.status import CycleStatus
 from policies.trigger import ACT_LARGE, QOptions, QTrigger, features, state_key
 
 from .test_cycle import make_target as make_cycle_target
@@ -34,23 +35,23 @@ def make_target(tmp_path: Path, trigger: str = "") -> tuple[Path, Path]:
 
 
 class FakeCycles:
-    """Replaces `run_cycle`: each call ends as the next outcome, recorded as a real one is."""
+    """Replaces the kind-specific part of a cycle: each ends as the next outcome.
+
+    The lock, the record in the store and the learning around it are the real ones.
+    """
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.outcomes: list[tuple[str, float | None, float | None, float]] = []
         self.calls: list[tuple[bool, float]] = []
-        monkeypatch.setattr("daemon.cycles.code.run_cycle", self)
+        monkeypatch.setattr("daemon.cycles.runner.run_kind", self)
 
-    def __call__(self, spec, state, backend, store, *, forced=True, budget=1.0, **_):
+    def __call__(self, context):
         status, base, best, seconds = self.outcomes.pop(0)
-        cycle_id, number = store.start_cycle(
-            spec.name, forced=forced, head=open_ledger(spec).head()
+        [row] = context.store.cycles(context.spec.name, 1)
+        self.calls.append((bool(row["forced"]), context.share))
+        return CycleReport(
+            context.spec.name, context.number, CycleStatus(status), "fake", base, best, 5, seconds
         )
-        store.end_cycle(
-            cycle_id, status, "fake", baseline_score=base, best_score=best, sandbox_seconds=seconds
-        )
-        self.calls.append((forced, budget))
-        return CycleReport(spec.name, number, status, "fake", base, best, 5, seconds)
 
 
 def service(targets: Path, state: Path) -> Service:

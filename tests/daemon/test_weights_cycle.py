@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 import torch
 
-from daemon.cycles.code import run_cycle
+from daemon.cycles import run_cycle
 from daemon.cycles.weights import WeightsCycle
 from daemon.ledger import open_ledger
 from daemon.paths import PROJECT_ROOT
@@ -255,7 +255,7 @@ KILL_DURING_EVOLUTION = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from daemon.cycles.code import run_cycle
+    from daemon.cycles import run_cycle
     from daemon.store import Store, open_store
     from daemon.registry import load_registry
     from sandbox.docker_backend import DockerBackend

@@ -1,4 +1,4 @@
-"""Errors of the neuroevolution package; each names the file or field it is about."""
+"""Every error the policies raise, in one tree; each names the file, field or site it is about."""
 
 from __future__ import annotations
 
@@ -6,7 +6,15 @@ from pathlib import Path
 
 
 class Error(Exception):
-    """Root of every neuroevolution error."""
+    """Root of every policies error: `nmctl` prints these on one line."""
+
+
+class MutationError(Error):
+    """A mutation that cannot be made.
+
+    Raised for an unknown operator, a site or variant that does not exist, a source that does not
+    parse, or a result that does not compile.
+    """
 
 
 class WeightsFileError(Error):

@@ -1,0 +1,103 @@
+"""Which candidates a code cycle tries, and which of the tried ones count as better.
+
+`CandidateScheduler` hands out batches from a search order until the cycle's
+limits say stop: the candidate cap, the patience past the first improvement,
+the deadline (read from an injected clock), a candidate that passes every
+test, or a stop request. It runs nothing and touches nothing: the cycle
+evaluates what it hands out and reports each outcome back, so it is tested
+with plain lists and a hand-made clock. `improves` and `diff_size` are the
+selection rules the cycle and the benches share.
+"""
+
+from __future__ import annotations
+
+import difflib
+import threading
+import time
+from collections.abc import Callable
+from typing import Generic, Protocol, TypeVar
+
+from sandbox.evaluate import TestRun
+
+T = TypeVar("T")
+
+
+class Order(Protocol[T]):
+    """A search order (`policies.ordering.Search`): next items, and their outcomes."""
+
+    def next(self, count: int) -> list[T]:
+        """Up to `count` items not handed out yet; [] when there are none left."""
+        ...
+
+    def observe(self, item: T, improved: bool) -> None:
+        """The outcome of an evaluated item."""
+        ...
+
+
+class CandidateScheduler(Generic[T]):
+    """Batches of candidates, within a cap, a patience and a deadline; thread-safe."""
+
+    def __init__(
+        self,
+        order: Order[T],
+        *,
+        batch: int,
+        limit: int,
+        patience: int,
+        deadline: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`deadline` is a reading of `clock` after which no batch starts."""
+        if batch < 1 or limit < 0 or patience < 0:
+            raise ValueError(f"batch {batch}, limit {limit}, patience {patience}: out of range")
+        self.order, self.batch, self.limit = order, batch, limit
+        self.patience, self.deadline, self.clock = patience, deadline, clock
+        self.handed_out = 0
+        self.finished = False
+        """Set by a perfect candidate or a stop request: nothing more is handed out."""
+        self._lock = threading.Lock()
+
+    def take(self) -> list[T]:
+        """The next batch; [] once the cap, the patience or the deadline is reached."""
+        with self._lock:
+            if self.finished or self.clock() > self.deadline:
+                return []
+            size = min(self.batch, self.limit - self.handed_out)
+            taken = self.order.next(size) if size > 0 else []
+            self.handed_out += len(taken)
+            return taken
+
+    def record(self, item: T, *, improved: bool, perfect: bool = False) -> None:
+        """An evaluated candidate: the first improvement starts the patience count."""
+        with self._lock:
+            self.order.observe(item, improved)
+            if improved:
+                self.limit = min(self.limit, self.handed_out + self.patience)
+            if perfect:
+                self.finished = True
+
+    def stop(self) -> None:
+        """Hand out nothing more (the daemon is stopping)."""
+        with self._lock:
+            self.finished = True
+
+
+class Judged(Protocol):
+    """What `improves` needs of a baseline: its score and the tests that passed."""
+
+    score: float
+    passing: list[str]
+
+
+def improves(run: TestRun, baseline: Judged) -> bool:
+    """A valid run that scores above the baseline and keeps every test that passed."""
+    return run.valid and run.score > baseline.score and set(baseline.passing) <= run.passing()
+
+
+def diff_size(old: str, new: str) -> int:
+    """Changed lines between two sources: ties go to the smaller edit."""
+    return sum(
+        1
+        for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=0)
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    )
