@@ -1,0 +1,114 @@
+"""Whole code cycles on real git repositories, with candidates run by the local fake backend.
+
+The fake (`tests/fakes/local_backend.py`) runs the real runners in a plain
+subprocess with no isolation, so selection, commit, verification, revert and
+recovery are tested in seconds; the same cycles with the real Docker sandbox
+are tested in tests/daemon/test_cycle.py.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from daemon.cycles import run_cycle
+from daemon.cycles.code import CodeCycle
+from daemon.ledger import Identity, format_message, open_ledger
+from daemon.registry import load_registry
+from daemon.store import open_store
+from policies.status import CycleStatus
+
+from ..daemon.test_cycle import make_target
+
+
+def git(repo, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def cycle(tmp_path, local_backend, **options):
+    targets, state = make_target(tmp_path)
+    spec = load_registry(targets, state).get("calc")
+    with open_store(state) as store:
+        report = run_cycle(spec, state, local_backend, store, **options)
+        rows = store.cycles("calc")
+    return spec, report, rows
+
+
+def test_a_repair_is_one_commit_and_the_tree_stays_clean(tmp_path, local_backend):
+    spec, report, rows = cycle(tmp_path, local_backend)
+    assert report.status == CycleStatus.ACCEPTED, report.reason
+    assert report.baseline_score < report.best_score == 1.0
+    assert git(spec.repo, "rev-list", "--count", "HEAD").strip() == "2"
+    assert git(spec.repo, "status", "--porcelain") == ""
+    assert "return a + b" in (spec.repo / "calc" / "ops.py").read_text()
+    assert [r["status"] for r in rows] == ["accepted"]
+    assert open_ledger(spec).log("calc")[0]["trailers"]["Cycle"] == "1"
+
+
+def test_a_failed_verification_is_reverted_with_history_kept(tmp_path, local_backend, monkeypatch):
+    monkeypatch.setattr(CodeCycle, "verify", lambda self: "a test failed on the second run")
+    spec, report, _ = cycle(tmp_path, local_backend)
+    assert report.status == CycleStatus.REVERTED
+    assert "a test failed on the second run" in report.reason
+    assert git(spec.repo, "rev-list", "--count", "HEAD").strip() == "3"
+    assert "return a - b" in (spec.repo / "calc" / "ops.py").read_text()  # as before
+    assert git(spec.repo, "status", "--porcelain") == ""
+    [revert, accept] = open_ledger(spec).log("calc")
+    assert revert["trailers"]["Reverts"] == accept["sha"] and accept["reverted"]
+
+
+def test_a_cycle_stops_before_its_first_batch_and_commits_nothing(tmp_path, local_backend):
+    import threading
+
+    stop = threading.Event()
+    stop.set()
+    spec, report, _ = cycle(tmp_path, local_backend, stop=stop)
+    assert report.status == CycleStatus.STOPPED and report.commit is None
+    assert git(spec.repo, "rev-list", "--count", "HEAD").strip() == "1"
+
+
+def test_uncommitted_edits_make_the_cycle_wait_and_touch_nothing(tmp_path, local_backend):
+    targets, state = make_target(tmp_path)
+    spec = load_registry(targets, state).get("calc")
+    open_ledger(spec)  # made from the example
+    edited = spec.repo / "calc" / "ops.py"
+    edited.write_text(edited.read_text() + "# a human's edit\n")
+    with open_store(state) as store:
+        report = run_cycle(spec, state, local_backend, store)
+    assert report.status == CycleStatus.WAITING and "calc/ops.py" in report.reason
+    assert edited.read_text().endswith("# a human's edit\n")
+
+
+def test_a_commit_cut_short_by_a_crash_is_finished_before_the_cycle(tmp_path, local_backend):
+    targets, state = make_target(tmp_path)
+    spec = load_registry(targets, state).get("calc")
+    ledger = open_ledger(spec)
+    path = spec.repo / "calc" / "ops.py"
+    old = path.read_text()
+    message = format_message("calc: a repair", "", {"Target": "calc", "Cycle": 0})
+    ledger.commit_file("calc/ops.py", old.replace("a - b", "a + b"), message)
+    path.write_text(old)  # as if killed between moving the branch and writing the file
+    with open_store(state) as store:
+        report = run_cycle(spec, state, local_backend, store)
+    assert any("cut short by a crash" in action for action in report.recovered)
+    assert "a + b" in path.read_text()
+    assert report.status == CycleStatus.REJECTED  # all tests pass once the commit is finished
+
+
+def test_a_share_of_the_budget_caps_the_candidates(tmp_path, local_backend):
+    _, report, _ = cycle(tmp_path, local_backend, share=0.05)  # 60 * 0.05 = 3 candidates
+    assert report.candidates <= 3
+
+
+def test_a_share_outside_zero_to_one_is_refused(tmp_path, local_backend):
+    with pytest.raises(ValueError, match="budget share"):
+        cycle(tmp_path, local_backend, share=1.5)
+
+
+def test_the_identity_of_commits_comes_from_the_target(tmp_path, local_backend):
+    spec, _, _ = cycle(tmp_path, local_backend)
+    author = git(spec.repo, "log", "-1", "--format=%an <%ae>").strip()
+    assert author == f"{Identity().name} <{Identity().email}>"

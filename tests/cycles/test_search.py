@@ -1,0 +1,108 @@
+"""The candidate scheduler on plain lists and a hand-made clock: no sandbox, no sleeps."""
+
+from __future__ import annotations
+
+import pytest
+
+from daemon.cycles.search import CandidateScheduler, diff_size
+
+
+class ListOrder:
+    """A search order over a fixed list that remembers what it was told."""
+
+    def __init__(self, items: list[int]) -> None:
+        self.items, self.observed = list(items), []
+
+    def next(self, count: int) -> list[int]:
+        taken, self.items = self.items[:count], self.items[count:]
+        return taken
+
+    def observe(self, item: int, improved: bool) -> None:
+        self.observed.append((item, improved))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def scheduler(items=range(100), *, batch=4, limit=100, patience=50, deadline=10.0, clock=None):
+    order = ListOrder(list(items))
+    made = CandidateScheduler(
+        order,
+        batch=batch,
+        limit=limit,
+        patience=patience,
+        deadline=deadline,
+        clock=clock or Clock(),
+    )
+    return made, order
+
+
+def drain(s: CandidateScheduler) -> list[list[int]]:
+    batches = []
+    while batch := s.take():
+        batches.append(batch)
+    return batches
+
+
+def test_batches_stop_at_the_candidate_cap():
+    s, _ = scheduler(limit=10)
+    assert drain(s) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+
+
+def test_batches_stop_when_the_order_runs_out():
+    s, _ = scheduler(items=range(5))
+    assert drain(s) == [[0, 1, 2, 3], [4]]
+
+
+def test_the_first_improvement_leaves_only_patience_more_candidates():
+    s, order = scheduler(patience=3)
+    first = s.take()
+    s.record(first[1], improved=True)
+    assert drain(s) == [[4, 5, 6]]  # 4 handed out, then patience 3
+    assert (1, True) in order.observed
+
+
+def test_a_later_improvement_never_extends_the_limit():
+    s, _ = scheduler(patience=6)
+    s.record(s.take()[0], improved=True)  # limit 4 + 6 = 10
+    s.take()
+    s.record(5, improved=True)  # 8 + 6 = 14 > 10: the limit stays 10
+    assert sum(len(b) for b in drain(s)) == 2
+
+
+def test_a_perfect_candidate_ends_the_search():
+    s, _ = scheduler()
+    s.record(s.take()[0], improved=True, perfect=True)
+    assert s.take() == []
+
+
+def test_no_batch_starts_after_the_deadline():
+    clock = Clock()
+    s, _ = scheduler(clock=clock, deadline=5.0)
+    assert s.take() == [0, 1, 2, 3]
+    clock.now = 5.0
+    assert s.take() == [4, 5, 6, 7]  # at the deadline still
+    clock.now = 5.01
+    assert s.take() == []
+
+
+def test_stop_hands_out_nothing_more():
+    s, _ = scheduler()
+    s.stop()
+    assert s.take() == []
+
+
+@pytest.mark.parametrize("bad", [{"batch": 0}, {"limit": -1}, {"patience": -1}])
+def test_settings_out_of_range_are_refused(bad):
+    with pytest.raises(ValueError, match="out of range"):
+        scheduler(**bad)
+
+
+def test_diff_size_counts_changed_lines():
+    assert diff_size("a\nb\nc\n", "a\nB\nc\n") == 2
+    assert diff_size("a\n", "a\n") == 0
