@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from daemon.paths import state_dir
+from daemon.cli import options
+from daemon.errors import Error
 from sandbox import image as images
 from sandbox import reaper
-from sandbox.backend import BACKENDS, open_backend
+from sandbox.backend import open_backend
 from sandbox.docker_backend import connect
 from sandbox.errors import BackendUnavailable
 from sandbox.job import Job, Limits
@@ -23,20 +24,28 @@ from sandbox.job import Job, Limits
 CHECK_CODE = "import sys; print('sandbox ok', sys.version.split()[0])"
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_parsers(commands: options.Commands) -> None:
     """Register `nmctl sandbox` and its subcommands."""
     sandbox = commands.add_parser(
         "sandbox",
         help="build, check and use the candidate sandbox",
-        description="Build, check and use the sandbox that runs every candidate.",
+        description="Build, check and use the sandbox that runs every candidate: a "
+        "Docker container by default, bubblewrap with --backend bwrap (weaker isolation).",
     )
     sub = sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="COMMAND")
+    _add_build(sub)
+    _add_check(sub)
+    _add_run(sub)
+    _add_reap(sub)
 
+
+def _add_build(sub: options.Commands) -> None:
     build = sub.add_parser(
         "build",
         help="build the sandbox image",
         description="Build the sandbox image. --offline needs no registry: it "
-        "borrows this host's Python runtime, mounted read-only.",
+        "borrows this host's Python runtime, mounted read-only. Without it, "
+        "sandbox/Dockerfile is built, which pulls its base image from a registry.",
     )
     build.add_argument(
         "--offline",
@@ -44,27 +53,33 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="build from the host's Python runtime, with no registry (recommended)",
     )
     build.add_argument("--force", action="store_true", help="rebuild even if it is up to date")
-    build.add_argument("--json", action="store_true", help="print the result as JSON")
+    options.add_json(build, "print the result as JSON")
     build.set_defaults(func=cmd_build)
 
+
+def _add_check(sub: options.Commands) -> None:
     check = sub.add_parser(
         "check",
         help="say which backend and image will be used, and try them",
         description="Report whether Docker answers, which backend and image "
-        "will run candidates, and run a trivial job in it.",
+        "will run candidates, and run a trivial job in it. Each step is reported; exit "
+        "status 1 at the first that fails.",
     )
-    add_backend_options(check)
-    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    options.add_backend_options(check)
+    options.add_json(check, "print the report as JSON")
     check.set_defaults(func=cmd_check)
 
+
+def _add_run(sub: options.Commands) -> None:
     run = sub.add_parser(
         "run",
         help="run a command in the sandbox and show the result",
         description="Run COMMAND in a sandbox over TREE (read-only at "
-        "/sandbox/src) and print the structured result. "
-        "'{python}' in COMMAND is the sandbox's Python.",
+        "/sandbox/src) and print its output and the structured result (outcome, exit "
+        "code, wall time, peak memory). '{python}' in COMMAND is the sandbox's Python. "
+        "Exit status 0 when the outcome is ok, else 1.",
     )
-    add_backend_options(run)
+    options.add_backend_options(run)
     run.add_argument(
         "--tree",
         type=Path,
@@ -73,46 +88,28 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--timeout", default="60s", help="wall-clock limit (default: 60s)")
     run.add_argument("--memory", default="512m", help="memory limit (default: 512m)")
-    run.add_argument("--json", action="store_true", help="print the result as JSON")
+    options.add_json(run, "print the result as JSON")
     run.add_argument(
         "cmd", nargs=argparse.REMAINDER, metavar="COMMAND", help="the command, after --"
     )
     run.set_defaults(func=cmd_run)
 
+
+def _add_reap(sub: options.Commands) -> None:
     reap = sub.add_parser(
         "reap",
         help="remove sandbox containers left by dead processes",
         description="Remove sandbox containers whose owning process is gone. "
-        "Start-up does this too.",
+        "Every process that opens the Docker backend (nmd, nmctl cycle --local) does "
+        "this too.",
     )
     reap.add_argument(
         "--all",
         action="store_true",
         help="remove every sandbox container, also those of live processes",
     )
-    reap.add_argument("--json", action="store_true", help="print the result as JSON")
+    options.add_json(reap, "print the result as JSON")
     reap.set_defaults(func=cmd_reap)
-
-
-def add_backend_options(parser: argparse.ArgumentParser, *, image: bool = True) -> None:
-    """--backend, --allow-bwrap, --state (and --image): how to reach the sandbox."""
-    parser.add_argument(
-        "--backend", choices=BACKENDS, default="docker", help="sandbox backend (default: docker)"
-    )
-    parser.add_argument(
-        "--allow-bwrap",
-        action="store_true",
-        help="fall back to bubblewrap (weaker isolation) if Docker is unusable",
-    )
-    if image:
-        parser.add_argument(
-            "--image", default=None, help="Docker image tag instead of the default offline image"
-        )
-    parser.add_argument("--state", default=None, help="state directory (default: ./state)")
-
-
-def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
-    print(json.dumps(data, indent=2) if args.json else text)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -138,7 +135,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         "mounts": list(info.mounts),
     }
     verb = "built" if built else "up to date:"
-    _emit(args, data, f"{verb} {info.tag} ({info.kind}, python {info.python})")
+    options.emit(args, data, f"{verb} {info.tag} ({info.kind}, python {info.python})")
     return 0
 
 
@@ -180,7 +177,7 @@ def _check(args: argparse.Namespace, step: Any) -> bool:
                     return False
     try:
         backend = open_backend(
-            state_dir(args.state),
+            options.state(args),
             args.backend,
             allow_bwrap_fallback=args.allow_bwrap,
             image=args.image,
@@ -188,7 +185,7 @@ def _check(args: argparse.Namespace, step: Any) -> bool:
     except BackendUnavailable as exc:
         return step("backend", False, str(exc))
     step("backend", True, backend.name + (" (WEAKER isolation)" if backend.name == "bwrap" else ""))
-    with _empty_tree(state_dir(args.state)) as tree:
+    with _empty_tree(options.state(args)) as tree:
         result = backend.run(
             Job(
                 tree=Path(tree),
@@ -215,14 +212,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     """`nmctl sandbox run -- CMD...`: exit status 0 when the command's outcome is ok."""
     command = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
     if not command:
-        raise SystemExit(
-            "nmctl sandbox run: give the command after --, e.g. "
+        raise Error(
+            "sandbox run: give the command after --, e.g. "
             "nmctl sandbox run -- {python} -c 'print(1)'"
         )
     if args.tree is not None and not args.tree.is_dir():
-        raise SystemExit(f"nmctl sandbox run: --tree {args.tree}: not a directory")
+        raise Error(f"sandbox run: --tree {args.tree}: not a directory")
     limits = Limits.parse({"timeout": args.timeout, "memory": args.memory})
-    state = state_dir(args.state)
+    state = options.state(args)
     backend = open_backend(
         state, args.backend, allow_bwrap_fallback=args.allow_bwrap, image=args.image
     )
@@ -240,12 +237,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             ],
         )
     )
-    _emit(args, result.to_dict(), text)
+    options.emit(args, result.to_dict(), text)
     return 0 if result.ok else 1
 
 
 def cmd_reap(args: argparse.Namespace) -> int:
     """`nmctl sandbox reap`."""
     removed = reaper.reap(connect(), everything=args.all)
-    _emit(args, {"removed": removed}, f"removed {len(removed)} container(s)")
+    options.emit(args, {"removed": removed}, f"removed {len(removed)} container(s)")
     return 0

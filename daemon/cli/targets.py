@@ -1,4 +1,9 @@
-"""`nmctl targets ...`: list, show, check and add target files."""
+"""`nmctl targets ...`: list, show, check and add target files.
+
+A target file (``targets/NAME.toml``) says what Neuromutant may improve and
+how; these commands read them as `nmd` does, so a file that passes `check`
+is one the daemon accepts.
+"""
 
 from __future__ import annotations
 
@@ -9,51 +14,74 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from daemon.cli import options
 from daemon.errors import Error
-from daemon.paths import state_dir, targets_dir
-from daemon.registry import CodeTarget, TargetConfig, load_registry, render
+from daemon.paths import targets_dir
+from daemon.registry import CodeTarget, TargetConfig, render
 
 
-def add_common(parser: argparse.ArgumentParser) -> None:
-    """--targets and --state: where target files and state live."""
-    parser.add_argument(
-        "--targets", default=None, help="folder of target files (default: ./targets)"
-    )
-    parser.add_argument("--state", default=None, help="state directory (default: ./state)")
-
-
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_parsers(commands: options.Commands) -> None:
     """Register `nmctl targets` and its subcommands."""
     targets = commands.add_parser(
         "targets",
         help="list, show, check and add targets",
-        description="Manage the target files in targets/.",
+        description="Read, validate and write the target files (NAME.toml) in the targets "
+        "folder, as nmd reads them.",
     )
     sub = targets.add_subparsers(dest="targets_command", required=True, metavar="COMMAND")
+    _add_list(sub)
+    _add_show(sub)
+    _add_check(sub)
+    _add_add(sub)
 
-    listing = sub.add_parser("list", help="the registered targets, and broken files")
-    add_common(listing)
-    listing.add_argument("--json", action="store_true", help="print as JSON")
+
+def _add_list(sub: options.Commands) -> None:
+    listing = sub.add_parser(
+        "list",
+        help="the registered targets, and broken files",
+        description="Each valid target: name, kind, repository and what it improves; then "
+        "each target file that does not validate, and why.",
+    )
+    options.add_location(listing)
+    options.add_json(listing, "print the targets (every field) and the errors as JSON")
     listing.set_defaults(func=cmd_list)
 
-    show = sub.add_parser("show", help="one target, with every default filled in")
-    show.add_argument("name")
-    add_common(show)
-    show.add_argument("--json", action="store_true", help="print as JSON")
+
+def _add_show(sub: options.Commands) -> None:
+    show = sub.add_parser(
+        "show",
+        help="one target, with every default filled in",
+        description="Print NAME's target file as nmd reads it, with every default filled "
+        "in, and where its repository is.",
+    )
+    show.add_argument("name", help="the target")
+    options.add_location(show)
+    options.add_json(show, "print the target's fields as JSON")
     show.set_defaults(func=cmd_show)
 
-    check = sub.add_parser("check", help="validate target files; exit 1 if any is invalid")
+
+def _add_check(sub: options.Commands) -> None:
+    check = sub.add_parser(
+        "check",
+        help="validate target files; exit 1 if any is invalid",
+        description="Validate every target file (or only NAME's) and say what is wrong "
+        "with each invalid one. Exit status 1 if any is invalid.",
+    )
     check.add_argument("name", nargs="?", help="only this target (default: all)")
-    add_common(check)
-    check.add_argument("--json", action="store_true", help="print as JSON")
+    options.add_location(check)
+    options.add_json(check, "print the valid names and the errors as JSON")
     check.set_defaults(func=cmd_check)
 
+
+def _add_add(sub: options.Commands) -> None:
     add = sub.add_parser(
         "add",
         help="write a new target file",
-        description="Write targets/NAME.toml for a code target and validate it.",
+        description="Write NAME.toml in the targets folder for a code target, validated "
+        "before it is written (nothing is written if it is invalid). Weights targets are "
+        "written by hand: see docs/weights.md.",
     )
-    add.add_argument("name")
+    add.add_argument("name", help="the new target's name")
     add.add_argument("--repo", required=True, help="path of the bot's git repository")
     add.add_argument(
         "--files",
@@ -69,9 +97,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         metavar="ARG",
         help="pytest arguments, relative to the repo (default: tests)",
     )
-    add.add_argument("--every", default="15m", help="schedule interval (default: 15m)")
+    add.add_argument(
+        "--every", default="15m", help="how often nmd considers a cycle (default: 15m)"
+    )
     add.add_argument("--force", action="store_true", help="overwrite an existing file")
-    add_common(add)
+    options.add_location(add)
+    options.add_json(add, "print the written file's path and fields as JSON")
     add.set_defaults(func=cmd_add)
 
 
@@ -81,22 +112,14 @@ def _describe(config: TargetConfig, repo: Path) -> dict[str, Any]:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """`nmctl targets list`."""
-    registry = load_registry(targets_dir(args.targets), state_dir(args.state))
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "targets": {
-                        n: _describe(s.config, s.repo) for n, s in registry.targets.items()
-                    },
-                    "errors": {str(p): str(e) for p, e in registry.errors.items()},
-                },
-                indent=2,
-            )
-        )
-        return 0
+    registry = options.registry(args)
+    data = {
+        "targets": {n: _describe(spec.config, spec.repo) for n, spec in registry.targets.items()},
+        "errors": {str(p): str(e) for p, e in registry.errors.items()},
+    }
+    lines = []
     if not registry.targets and not registry.errors:
-        print(f"no targets in {registry.folder}; add one with `nmctl targets add`")
+        lines.append(f"no targets in {registry.folder}; add one with `nmctl targets add`")
     for name, spec in registry.targets.items():
         config = spec.config
         what = (
@@ -104,16 +127,15 @@ def cmd_list(args: argparse.Namespace) -> int:
             if isinstance(config, CodeTarget)
             else f"env={config.env} weights={config.weights}"
         )
-        print(f"{name:<16} {config.kind:<7} {spec.repo}  {what}")
-    for error in registry.errors.values():
-        print(f"INVALID {error}")
+        lines.append(f"{name:<16} {config.kind:<7} {spec.repo}  {what}")
+    lines += [f"INVALID {error}" for error in registry.errors.values()]
+    options.emit(args, data, "\n".join(lines))
     return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
     """`nmctl targets show NAME`."""
-    registry = load_registry(targets_dir(args.targets), state_dir(args.state))
-    spec = registry.get(args.name)
+    spec = options.registry(args).get(args.name)
     if args.json:
         print(json.dumps(_describe(spec.config, spec.repo), indent=2))
     else:
@@ -123,7 +145,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """`nmctl targets check [NAME]`: exit 1 when a file is invalid."""
-    registry = load_registry(targets_dir(args.targets), state_dir(args.state))
+    registry = options.registry(args)
     if args.name:
         registry.get(args.name)  # raises the file's error, or "no target named ..."
         good, bad = [args.name], []
@@ -167,5 +189,5 @@ def cmd_add(args: argparse.Namespace) -> int:
     staging = path.with_name(f".{path.name}.tmp")
     staging.write_text(text)
     os.replace(staging, path)  # atomic: no half-written target file, ever
-    print(f"wrote {path}")
+    options.emit(args, {"wrote": str(path), "target": _describe(config, repo)}, f"wrote {path}")
     return 0

@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 
 from daemon import logs
-from daemon.cli.sandbox import add_backend_options
+from daemon.cli.options import add_backend_options
 from daemon.errors import AlreadyRunning, Error
 from daemon.paths import state_dir, targets_dir
 from daemon.service.control import Server, socket_path

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from daemon.cli import main as nmctl
-from daemon.cycles import CycleReport
+from daemon.cycles import CycleReport, run_cycle
 from daemon.cycles.learn import learn
 from daemon.cycles.trigger import TRIGGER, trigger_state
 from daemon.registry import load_registry
@@ -214,10 +214,10 @@ def test_files_changed_since_the_last_searching_cycle(tmp_path, monkeypatch):
     spec = load_registry(targets, state).get("calc")
     store = open_store(state)
     assert trigger_state(spec, store, 0.0).changed_files is None  # the repo is not made yet
-    fake(spec, state, None, store)
+    run_cycle(spec, state, None, store)
     assert trigger_state(spec, store, 0.0).changed_files == 0
     commit_change(spec.repo)
-    fake(spec, state, None, store)  # a cycle that did not search does not reset the count
+    run_cycle(spec, state, None, store)  # a cycle that did not search does not reset the count
     facts = trigger_state(spec, store, 0.0)
     store.close()
     assert facts.changed_files == 1 and facts.recent == ("rejected",)
@@ -246,7 +246,7 @@ def test_nmctl_policy_explains_state_values_series_and_decisions(tmp_path, monke
     capsys.readouterr()
     args = ["--targets", str(targets), "--state", str(state)]
 
-    assert nmctl.main(["policy", "calc", *args]) == 0
+    assert nmctl.main(["trigger", "calc", *args]) == 0
     text = capsys.readouterr().out
     assert "calc: trigger policy q-learning; hurdle 0.001 score per sandbox minute" in text
     assert re.search(r"State now: roi=above trend=down changed=none accept=most", text)
@@ -256,7 +256,7 @@ def test_nmctl_policy_explains_state_values_series_and_decisions(tmp_path, monke
     assert "act-large (1) -> cycle 1 accepted, ROI 0.25, reward +0.249" in text
     assert "why: no cycle has searched yet" in text
 
-    assert nmctl.main(["policy", "calc", "--json", "--last", "1", *args]) == 0
+    assert nmctl.main(["trigger", "calc", "--json", "--last", "1", *args]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["policy"] == "q-learning" and info["decisions"] == 2
     assert info["state"]["features"]["changed"] == "none"
@@ -268,6 +268,6 @@ def test_nmctl_policy_explains_state_values_series_and_decisions(tmp_path, monke
 
 def test_nmctl_policy_of_an_unknown_target_suggests_one(tmp_path, capsys):
     targets, state = make_target(tmp_path)
-    assert nmctl.main(["policy", "calx", "--targets", str(targets), "--state", str(state)]) == 1
+    assert nmctl.main(["trigger", "calx", "--targets", str(targets), "--state", str(state)]) == 1
     err = capsys.readouterr().err
     assert "no target named 'calx'" in err and "Did you mean 'calc'?" in err
