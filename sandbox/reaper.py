@@ -28,18 +28,24 @@ def labels(job_name: str) -> dict[str, str]:
 
 
 def reap(client: docker.DockerClient, *, everything: bool = False) -> list[str]:
-    """Remove sandbox containers whose owner is dead (or all of them); returns their names."""
+    """Remove sandbox containers whose owner is dead (or all of them); returns their names.
+
+    The listing is one API call (docker-py's `containers.list` inspects each
+    container afterwards, and fails when another process removes one meanwhile).
+    """
     removed = []
-    for container in client.containers.list(all=True, filters={"label": PRODUCT_LABEL}):
-        if not everything and owner.alive(container.labels.get(OWNER_LABEL, "")):
+    for entry in client.api.containers(all=True, filters={"label": PRODUCT_LABEL}):
+        labels_ = entry.get("Labels") or {}
+        name = (entry.get("Names") or [entry["Id"]])[0].lstrip("/")
+        if not everything and owner.alive(labels_.get(OWNER_LABEL, "")):
             continue
         try:
-            container.remove(force=True)
-            removed.append(container.name)
+            client.api.remove_container(entry["Id"], force=True)
+            removed.append(name)
         except docker.errors.NotFound:
             continue
         except docker.errors.APIError as exc:
-            log.warning("could not remove orphaned container %s: %s", container.name, exc)
+            log.warning("could not remove orphaned container %s: %s", name, exc)
     if removed:
         log.warning("removed %d orphaned sandbox container(s): %s", len(removed), removed)
     return removed
