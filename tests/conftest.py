@@ -1,4 +1,16 @@
-"""Fixtures shared by the whole suite: real backends on a temporary state directory."""
+"""Fixtures shared by the whole suite: real backends on a temporary state directory.
+
+Tests are marked here from what they use, so ``-m "not docker"`` and ``-m "not
+slow"`` select a loop that needs no Docker daemon and runs in about a minute:
+
+- ``docker``: uses `docker_client` or `docker_backend` (directly or through
+  another fixture) or the ``docker`` case of `backend`.
+- ``bwrap``: uses `bwrap_backend` or the ``bwrap`` case of `backend`.
+- ``slow``: uses a fixture of `SLOW_FIXTURES` (a real ``nmd`` process), or is
+  marked ``slow`` where it is defined (real evolution, torch in a subprocess).
+- any of these when listed in `BY_NODE_ID`: the test reaches a real backend
+  another way (``nmd`` or ``nmctl`` in a subprocess).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +25,49 @@ from sandbox import image, reaper
 from sandbox.bwrap_backend import BwrapBackend
 from sandbox.docker_backend import DockerBackend, connect
 
+from .fakes.local_backend import LocalBackend
+
 _CLIENTS: list[docker.DockerClient] = []
+
+DOCKER_FIXTURES = frozenset({"docker_client", "docker_backend"})
+BWRAP_FIXTURES = frozenset({"bwrap_backend"})
+SLOW_FIXTURES = frozenset({"daemon_factory"})  # tests/daemon/test_nmd.py: starts a real nmd
+BY_NODE_ID: dict[str, frozenset[str]] = {
+    # Starts a real nmd (Docker is its default backend) without `daemon_factory`.
+    "tests/daemon/test_weights_cycle.py::"
+    "test_an_improving_cycle_through_nmd_is_one_commit_of_weights_and_metadata": frozenset(
+        {"docker", "slow"}
+    ),
+    # `nmctl sandbox check --allow-bwrap` runs a trivial job in a real bubblewrap sandbox.
+    "tests/test_nmctl_sandbox.py::test_check_can_fall_back_to_bubblewrap_when_allowed": frozenset(
+        {"bwrap"}
+    ),
+}
+"""Markers of tests (node ids without parameters) that reach a backend with no fixture."""
+
+
+def _marks_for(item: pytest.Item) -> set[str]:
+    """The markers `item` gets from the fixtures it uses, transitively, and its parameters."""
+    names = set(getattr(item, "fixturenames", ()))
+    callspec = getattr(item, "callspec", None)
+    # `backend` picks its real backend with getfixturevalue, unseen by the fixture closure.
+    if callspec is not None and "backend" in callspec.params:
+        names.add(f"{callspec.params['backend']}_backend")
+    marks = set(BY_NODE_ID.get(item.nodeid.split("[")[0], ()))
+    if names & DOCKER_FIXTURES:
+        marks.add("docker")
+    if names & BWRAP_FIXTURES:
+        marks.add("bwrap")
+    if names & SLOW_FIXTURES:
+        marks.add("slow")
+    return marks
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test ``docker``, ``bwrap`` or ``slow`` from what it uses (see the module doc)."""
+    for item in items:
+        for name in sorted(_marks_for(item) - {m.name for m in item.iter_markers()}):
+            item.add_marker(getattr(pytest.mark, name))
 
 
 @pytest.fixture(scope="session")
@@ -39,6 +93,12 @@ def bwrap_backend(state: Path) -> BwrapBackend:
     return BwrapBackend(state)
 
 
+@pytest.fixture(scope="session")
+def local_backend(tmp_path_factory: pytest.TempPathFactory) -> LocalBackend:
+    """Runs jobs in a plain subprocess, NO sandbox: for logic tests that need no isolation."""
+    return LocalBackend(tmp_path_factory.mktemp("local-jobs"))
+
+
 @pytest.fixture(params=["docker", "bwrap"])
 def backend(request: pytest.FixtureRequest) -> Iterator[object]:
     """Each real backend in turn."""
@@ -48,7 +108,8 @@ def backend(request: pytest.FixtureRequest) -> Iterator[object]:
 def our_containers(client: docker.DockerClient) -> list[str]:
     """Sandbox containers owned by this test process."""
     mine = f"{reaper.OWNER_LABEL}={reaper.owner.token()}"
-    return [c.name for c in client.containers.list(all=True, filters={"label": mine})]
+    listed = client.api.containers(all=True, filters={"label": mine})  # one call: no race
+    return [(c.get("Names") or [c["Id"]])[0].lstrip("/") for c in listed]
 
 
 @pytest.fixture(autouse=True)

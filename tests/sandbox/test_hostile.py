@@ -46,6 +46,7 @@ def test_infinite_loop_times_out(backend, tree):
     assert 1.5 <= result.wall_time < 10
 
 
+@pytest.mark.slow  # waits out its 4 s timeout, then checks the host still forks
 def test_fork_bomb_is_contained(backend, tree):
     code = "import os\nwhile True:\n    try: os.fork()\n    except OSError: pass"
     result = run(backend, tree, code, timeout=4.0, pids=32)

@@ -11,6 +11,7 @@ from sandbox.errors import NoImage, StaleImage, UnsafeMount
 from sandbox.runtime import check_mountable, current_runtime
 
 
+@pytest.mark.slow  # runs ldd over the whole runtime: seconds
 def test_rootfs_holds_the_loader_libc_and_no_python(tmp_path):
     runtime = current_runtime()
     libraries = image.shared_libraries(runtime)

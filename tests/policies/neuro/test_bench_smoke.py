@@ -7,9 +7,12 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).parents[3] / "bench" / "neuroevo.py"
 
 
+@pytest.mark.slow  # real evolution on CartPole: about 10 s
 def test_the_benchmark_runs_on_a_tiny_budget(tmp_path, capsys, monkeypatch):
     spec = importlib.util.spec_from_file_location("neuroevo_bench", BENCH)
     bench = importlib.util.module_from_spec(spec)
