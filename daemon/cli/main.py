@@ -15,11 +15,10 @@ import traceback
 from daemon import logs
 from daemon.cli import control, cycle, history, sandbox, service, targets, trigger
 from daemon.errors import Error
-from policies.codemods import MutationError
-from policies.errors import Error as NeuroError
+from policies.errors import Error as PoliciesError
 from sandbox.errors import Error as SandboxError
 
-EXPECTED = (Error, SandboxError, NeuroError, MutationError)
+EXPECTED = (Error, SandboxError, PoliciesError)
 """The roots of every error that says what is wrong: shown as one line, not a traceback."""
 
 GROUPS = (targets, cycle, history, control, trigger, sandbox, service)
