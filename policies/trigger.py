@@ -26,7 +26,7 @@ from policies.status import FAILED, CycleStatus
 SKIP, ACT_SMALL, ACT_LARGE = "skip", "act-small", "act-large"
 ACTIONS = (ACT_LARGE, ACT_SMALL, SKIP)
 """Every action, in the order ties are broken: acting first, the larger budget first."""
-BUDGETS = {ACT_LARGE: 1.0, ACT_SMALL: 0.25, SKIP: 0.0}
+SHARES = {ACT_LARGE: 1.0, ACT_SMALL: 0.25, SKIP: 0.0}
 """The share of the target's budget (candidates and sandbox seconds) each action spends."""
 RECENT = 5
 """How many of the latest searching cycles the acceptance rate is taken over."""
@@ -61,7 +61,7 @@ class Decision:
     """Skip, or act with a share of the target's budget, and why."""
 
     act: bool
-    budget: float
+    share: float
     """Fraction of the target's budget to spend (0 when skipping)."""
     reason: str
     q: Mapping[str, float] | None = None
@@ -73,10 +73,10 @@ class Decision:
 
     @property
     def action(self) -> str:
-        """skip, act-small or act-large, from the budget."""
+        """skip, act-small or act-large, from the share."""
         if not self.act:
             return SKIP
-        return ACT_LARGE if self.budget >= BUDGETS[ACT_LARGE] else ACT_SMALL
+        return ACT_LARGE if self.share >= SHARES[ACT_LARGE] else ACT_SMALL
 
 
 class TriggerPolicy(Protocol):
@@ -276,7 +276,7 @@ class QTrigger:
         else:
             action, explored = greedy, False
             reason = self._why(key, values, greedy)
-        return Decision(action != SKIP, BUDGETS[action], reason, dict(values), explored, feats)
+        return Decision(action != SKIP, SHARES[action], reason, dict(values), explored, feats)
 
     def _why(self, key: str, values: dict[str, float], best: str) -> str:
         tried = self.q.get(key, {})
@@ -297,7 +297,7 @@ class QTrigger:
         Q-learning is off-policy: the action may come from another policy (the change
         rule, a forced cycle), and the table still learns from it.
         """
-        if action not in BUDGETS:
+        if action not in SHARES:
             raise ValueError(f"unknown action {action!r}: expected one of {', '.join(ACTIONS)}")
         key = state_key(features(state, self.options.hurdle))
         self.pending = Pending(key, action, 0.0 if action == SKIP else None)
@@ -341,11 +341,11 @@ class QTrigger:
             raise ValueError(f"trigger state version {data.get('v')!r}, expected {STATE_VERSION}")
         try:
             q = {
-                k: {a: float(v) for a, v in row.items() if a in BUDGETS}
+                k: {a: float(v) for a, v in row.items() if a in SHARES}
                 for k, row in data["q"].items()
             }
             visits = {
-                k: {a: int(v) for a, v in row.items() if a in BUDGETS}
+                k: {a: int(v) for a, v in row.items() if a in SHARES}
                 for k, row in data["visits"].items()
             }
             raw = data.get("pending")

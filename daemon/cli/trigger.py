@@ -178,7 +178,7 @@ def _decision_lines(decisions: list[dict[str, Any]]) -> list[str]:
         return ["  none yet"]
     lines = []
     for d in reversed(decisions):
-        action = d["action"] + (f" ({d['budget']:g})" if d["budget"] else "")
+        action = d["action"] + (f" ({d['share']:g})" if d["share"] else "")
         flags = " [explored]" if d["explored"] else ""
         flags += " [forced]" if d["forced"] else ""
         outcome = ""

@@ -22,7 +22,7 @@ from daemon.registry import TargetSpec
 from daemon.store import Store
 from policies.preferences import OperatorPreferences
 from policies.roi import RoiPoint, roi_point
-from policies.trigger import ACT_LARGE, BUDGETS, TriggerState, features, state_key
+from policies.trigger import ACT_LARGE, SHARES, TriggerState, features, state_key
 
 if TYPE_CHECKING:  # a weights cycle never loads libcst
     from policies.ordering import Ordering
@@ -194,7 +194,7 @@ def log_forced(
             "policy": "forced",
             "forced": 1,
             "action": ACT_LARGE,
-            "budget": BUDGETS[ACT_LARGE],
+            "share": SHARES[ACT_LARGE],
             "explored": 0,
             "epsilon": None,
             "state": shown["state"],

@@ -133,7 +133,7 @@ def decide(
             "policy": rule.name if rule else QTrigger.name,
             "forced": 0,
             "action": decision.action,
-            "budget": decision.budget,
+            "share": decision.share,
             "explored": int(decision.explored),
             "epsilon": epsilon,
             "state": dict(decision.features or {}),

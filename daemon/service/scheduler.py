@@ -200,7 +200,7 @@ class Service:
         explored = " (exploring)" if decision.explored else ""
         log.info("%s: %s%s [%s]: %s", name, decision.action, explored, state, decision.reason)
         if decision.act:
-            self.run(name, forced=False, share=decision.budget, decision=row)
+            self.run(name, forced=False, share=decision.share, decision=row)
 
     def run(
         self,

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from daemon.errors import StoreVersionError
-from daemon.store.schema import SCHEMA, SCHEMA_VERSION
+from daemon.store.schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 from policies.status import CycleStatus
 from sandbox import owner
 
@@ -54,15 +54,17 @@ class Store:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
-        db.executescript(SCHEMA)
-        row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-        if row is None:
-            db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-        elif int(row["value"]) > SCHEMA_VERSION:
+        row = _version(db)
+        if row is not None and row > SCHEMA_VERSION:
             raise StoreVersionError(
-                f"{self.path} has schema {row['value']}, newer than this Neuromutant "
+                f"{self.path} has schema {row}, newer than this Neuromutant "
                 f"({SCHEMA_VERSION}); upgrade Neuromutant or use another --state"
             )
+        if row is not None and row < SCHEMA_VERSION:
+            _migrate(db, row)
+        db.executescript(SCHEMA)
+        if row is None:
+            db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         db.execute("PRAGMA quick_check").fetchone()
         return db
 
@@ -329,6 +331,30 @@ class Store:
 
 
 DB_NAME = "neuromutant.db"
+
+
+def _version(db: sqlite3.Connection) -> int | None:
+    """The schema version of an existing store, or None for a new one."""
+    exists = db.execute("SELECT 1 FROM sqlite_master WHERE name='meta'").fetchone()
+    if not exists:
+        return None
+    row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+    return None if row is None else int(row["value"])
+
+
+def _migrate(db: sqlite3.Connection, version: int) -> None:
+    """Bring a store of `version` up to `SCHEMA_VERSION`, in one transaction."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            for statement in MIGRATIONS.get(target, ()):
+                db.execute(statement)
+        db.execute("UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),))
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    log.info("state database upgraded from schema %d to %d", version, SCHEMA_VERSION)
 
 
 def open_store(state: Path) -> Store:

@@ -1,6 +1,6 @@
 """The state database's tables, and the schema version a store refuses to read past."""
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS cycles (
@@ -79,7 +79,7 @@ CREATE TABLE IF NOT EXISTS decisions (
     policy TEXT NOT NULL,
     forced INTEGER NOT NULL,
     action TEXT NOT NULL,
-    budget REAL NOT NULL,
+    share REAL NOT NULL,
     explored INTEGER NOT NULL,
     epsilon REAL,
     state TEXT NOT NULL,
@@ -92,3 +92,8 @@ CREATE TABLE IF NOT EXISTS decisions (
 );
 CREATE INDEX IF NOT EXISTS decisions_target ON decisions (target, id);
 """
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: ("ALTER TABLE decisions RENAME COLUMN budget TO share",),
+}
+"""Statements that bring a store of the version before each key up to that version."""

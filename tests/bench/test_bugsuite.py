@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from policies.codemods import enumerate_mutations
+from sandbox import evaluate
+from sandbox.job import Outcome, Result
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
@@ -198,3 +200,31 @@ def test_check_of_a_double_program_in_the_sandbox(docker_backend, tmp_path):
     assert "arith-swap@3: use + instead of - in add()" not in report.second_repairs
     assert "compare-swap@8: use != instead of == in is_even()" in report.second_repairs
     assert any("mutations" in line for line in lines)
+
+
+def judged(outcomes: dict[str, str], valid: bool = True) -> evaluate.TestRun:
+    result = Result(Outcome.FAILED, 1, 0.5, result={"duration": 0.1})
+    return evaluate.TestRun(result, outcomes, len(outcomes), valid)
+
+
+BASE = {"a": "passed", "b": "passed", "c": "failed", "d": "failed"}
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "valid", "expected"),
+    [
+        ({**BASE, "c": "passed"}, True, True),
+        ({**BASE, "c": "passed", "d": "passed"}, True, True),
+        ({**BASE, "c": "xfailed"}, True, True),
+        (BASE, True, False),
+        ({**BASE, "c": "passed"}, False, False),
+        ({**BASE, "c": "passed", "d": "passed", "a": "failed"}, True, False),
+        ({**BASE, "c": "skipped"}, True, False),
+        ({**BASE, "c": "passed", "e": "passed"}, True, True),
+        # More tests collected: a higher score, but no fix unless a failing test passes.
+        ({**BASE, "e": "passed", "f": "passed"}, True, False),
+        ({**BASE, "c": "passed", "e": "passed", "f": "passed", "g": "failed"}, True, False),
+    ],
+)
+def test_an_improvement_is_the_cycles_and_fixes_a_failing_test(outcomes, valid, expected):
+    assert bugsuite._improves(judged(outcomes, valid), judged(BASE)) is expected

@@ -78,3 +78,29 @@ def test_policy_state_persists_per_target_and_is_replaced_whole(tmp_path):
     assert reopened.policy_state("a", "trigger") == {"q": {"s": [3, 4]}}
     assert reopened.policy_state("a", "operators") is None
     assert set(reopened.policy_states("trigger")) == {"a", "b"}
+
+
+def test_a_store_of_schema_1_is_upgraded_and_keeps_its_decisions(tmp_path):
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO meta VALUES ('schema', '1');
+        CREATE TABLE decisions (
+            id INTEGER PRIMARY KEY, target TEXT NOT NULL, at REAL NOT NULL,
+            policy TEXT NOT NULL, forced INTEGER NOT NULL, action TEXT NOT NULL,
+            budget REAL NOT NULL, explored INTEGER NOT NULL, epsilon REAL,
+            state TEXT NOT NULL, q TEXT, reason TEXT NOT NULL, cycle INTEGER,
+            status TEXT, roi REAL, reward REAL
+        );
+        INSERT INTO decisions (target, at, policy, forced, action, budget, explored, state,
+            reason) VALUES ('a', 1.0, 'q-learning', 0, 'act-small', 0.25, 0, '{}', 'why');
+        """
+    )
+    old.commit()
+    old.close()
+    store = Store(path)
+    [decision] = store.decisions("a")
+    assert decision["share"] == 0.25 and "budget" not in decision
+    assert store.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0] == "2"

@@ -98,7 +98,7 @@ def play(policy, sim: Sim, ticks: int) -> dict[bool, list[bool]]:
         decision = policy.decide(state)
         acted[state.changed_files != 0].append(decision.act)
         if decision.act:
-            roi = sim.cycle(decision.budget)
+            roi = sim.cycle(decision.share)
             if isinstance(policy, QTrigger):
                 policy.record(roi)
         sim.advance()
@@ -153,8 +153,8 @@ def test_a_policy_reloaded_at_every_tick_decides_as_one_kept_in_memory():
         reloaded = QTrigger.from_dict(reloaded.to_dict(), QOptions(seed=4))
         assert reloaded.decide(twin.state()) == decision
         if decision.act:
-            kept.record(sim.cycle(decision.budget))
-            reloaded.record(twin.cycle(decision.budget))
+            kept.record(sim.cycle(decision.share))
+            reloaded.record(twin.cycle(decision.share))
         sim.advance()
         twin.advance()
     assert kept.to_dict() == reloaded.to_dict()
@@ -164,7 +164,7 @@ def test_a_new_target_acts_with_the_full_budget_on_its_first_tick():
     for seed in range(20):  # never an exploratory skip before any cycle
         policy = QTrigger(QOptions(epsilon=1.0, seed=seed))
         decision = policy.decide(TriggerState("t", None, None))
-        assert (decision.act, decision.budget, decision.explored) == (True, 1.0, False)
+        assert (decision.act, decision.share, decision.explored) == (True, 1.0, False)
         assert "no cycle has searched yet" in decision.reason
 
 
