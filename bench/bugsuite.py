@@ -33,6 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from daemon.cycles.baseline import Baseline  # noqa: E402
+from daemon.cycles.search import improves  # noqa: E402
 from policies.codemods import Mutation, apply_mutation, catalogue, enumerate_mutations  # noqa: E402
 from sandbox.backend import Backend, open_backend  # noqa: E402
 from sandbox.evaluate import Candidate, TestRun, run_batch, run_tests  # noqa: E402
@@ -423,7 +425,19 @@ def _repaired(run: TestRun, base: TestRun) -> bool:
 
 
 def _improves(run: TestRun, base: TestRun) -> bool:
-    return run.valid and base.passing() <= run.passing() and _failing(run) < _failing(base)
+    """An improvement as a cycle judges one that also fixes a failing test.
+
+    `improves` (a valid run, a higher score, every passing test kept) alone would also
+    count a candidate that only collects more tests, which pass: the score rises while
+    every test that failed still fails. The check counts fixes of the program, so it
+    adds `_fixes_failing`; when a run collects the baseline's tests, the two agree.
+    """
+    return improves(run, Baseline.of(base)) and _fixes_failing(run, base)
+
+
+def _fixes_failing(run: TestRun, base: TestRun) -> bool:
+    """Some test that failed at baseline no longer fails, and no other test fails."""
+    return _failing(run) < _failing(base)
 
 
 def _is_declared(mutation: Mutation, defect: Defect) -> bool:

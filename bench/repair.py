@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 import platform
 import random
@@ -44,7 +45,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bugsuite import Program, load_suite  # noqa: E402
 
-from daemon.cycles.code import diff_size  # noqa: E402
+from daemon.cycles.baseline import Baseline  # noqa: E402
+from daemon.cycles.code import select  # noqa: E402
+from daemon.cycles.search import CandidateScheduler, improves  # noqa: E402
 from policies.codemods import Mutation, apply_mutation, enumerate_mutations  # noqa: E402
 from policies.localise import ochiai  # noqa: E402
 from policies.ordering import SearchContext, ordering_for  # noqa: E402
@@ -57,18 +60,6 @@ STRATEGIES = ("learned", "random", "plain")
 CACHE_VERSION = 1
 PREFETCH_BATCH = 50
 SANDBOXES = 2
-
-
-@dataclass
-class Base:
-    """A judged run of one version of a program."""
-
-    score: float
-    collected: int
-    passing: list[str]
-    outcomes: dict[str, str]
-    coverage: dict[str, Any]
-    duration: float
 
 
 @dataclass
@@ -92,7 +83,8 @@ class Evaluator:
         tmp.write_text(json.dumps({"v": CACHE_VERSION, "entries": self.cache}))
         os.replace(tmp, self.cache_path)
 
-    def baseline(self, program: Program, sources: dict[str, str]) -> Base:
+    def baseline(self, program: Program, sources: dict[str, str]) -> Baseline:
+        """The cycle's baseline of this version of the program (cached as plain data)."""
         key = _key(program, sources, "baseline")
         if key not in self.cache:
             run = run_tests(
@@ -105,18 +97,28 @@ class Evaluator:
             )
             if not run.valid:
                 raise SystemExit(f"{program.name}: the baseline run is invalid: {run.reason}")
+            base = Baseline.of(run)
             self.cache[key] = {
-                "score": run.score,
-                "collected": run.collected,
-                "passing": sorted(run.passing()),
-                "outcomes": dict(run.tests),
-                "coverage": run.coverage,
-                "duration": float(run.result.result.get("duration", 0.0)),
+                "score": base.score,
+                "collected": base.collected,
+                "passing": base.passing,
+                "outcomes": base.outcomes,
+                "coverage": base.coverage,
+                "duration": base.duration,
             }
-        return Base(**self.cache[key])
+        cached = self.cache[key]
+        return Baseline(
+            cached["score"],
+            len(cached["passing"]),  # the tests that passed, each once
+            cached["collected"],
+            list(cached["passing"]),
+            cached["duration"],
+            outcomes=dict(cached["outcomes"]),
+            coverage=cached["coverage"],
+        )
 
     def outcomes(
-        self, program: Program, sources: dict[str, str], base: Base, batch: Sequence[Mutation]
+        self, program: Program, sources: dict[str, str], base: Baseline, batch: Sequence[Mutation]
     ) -> list[dict[str, Any]]:
         """Each mutation's outcome: {"improves", "score", "seconds"}."""
         keys = [_key(program, sources, _mutation_key(m)) for m in batch]
@@ -125,7 +127,11 @@ class Evaluator:
         return [self.cache[k] for k in keys]
 
     def prefetch(
-        self, program: Program, sources: dict[str, str], base: Base, mutations: Sequence[Mutation]
+        self,
+        program: Program,
+        sources: dict[str, str],
+        base: Baseline,
+        mutations: Sequence[Mutation],
     ) -> None:
         """Evaluate the mutations not cached yet, in batches on parallel sandboxes."""
         missing = [
@@ -142,9 +148,7 @@ class Evaluator:
                     self.runs += 1
                     self.seconds += run.result.wall_time
                     self.cache[_key(program, sources, _mutation_key(mutation))] = {
-                        "improves": run.valid
-                        and run.score > base.score
-                        and set(base.passing) <= run.passing(),
+                        "improves": improves(run, base),
                         "score": run.score,
                         "seconds": run.result.wall_time,
                     }
@@ -152,7 +156,7 @@ class Evaluator:
             self.save()
 
     def _run(
-        self, program: Program, sources: dict[str, str], base: Base, chunk: list[Mutation]
+        self, program: Program, sources: dict[str, str], base: Baseline, chunk: list[Mutation]
     ) -> list[Any]:
         candidates = [
             Candidate(str(i), _changed(program, {**sources, m.path: _apply(sources, m)}))
@@ -202,6 +206,38 @@ class Attempt:
     seconds: float
 
 
+@dataclass(frozen=True)
+class Timing:
+    """The part of a sandbox `Result` that the cycle's selection reads."""
+
+    wall_time: float
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """A cached outcome, read as the parts of a `TestRun` that the cycle's rules look at.
+
+    The cache keeps the verdict of `improves` (taken on the real run when it was
+    evaluated), the score and the wall time, not each test's outcome: an improving
+    replay is valid and passes the baseline's passing tests, any other is invalid, so
+    `improves` and `select` reach on the replay the verdicts they reached on the run.
+    """
+
+    score: float
+    valid: bool
+    result: Timing
+    kept: frozenset[str]
+
+    @classmethod
+    def of(cls, outcome: dict[str, Any], base: Baseline) -> Replayed:
+        improved = bool(outcome["improves"])
+        kept = frozenset(base.passing) if improved else frozenset()
+        return cls(outcome["score"], improved, Timing(outcome["seconds"]), kept)
+
+    def passing(self) -> frozenset[str]:
+        return self.kept
+
+
 def attempt(
     evaluator: Evaluator,
     program: Program,
@@ -212,7 +248,14 @@ def attempt(
     patience: int,
     preferences: OperatorPreferences | None,
 ) -> Attempt:
-    """Repair `program` under `strategy` within `budget` candidate runs."""
+    """Repair `program` under `strategy` within `budget` candidate runs.
+
+    Each round is a code cycle's search and selection, run by the cycle's own
+    `CandidateScheduler` and `select` on cached outcomes: batches within what is
+    left of the budget, `patience` candidates past the batch of the first
+    improvement, a stop at a candidate passing every test. A round's runs are
+    charged up to that candidate: the runs to the repair.
+    """
     sources = dict(program.sources())
     spent, rounds, seconds = 0, 0, 0.0
     order = ordering_for(strategy, preferences)
@@ -224,30 +267,34 @@ def attempt(
         mutations = [m for p, s in sources.items() for m in enumerate_mutations(s, p)]
         if rounds == 1:
             evaluator.prefetch(program, sources, base, mutations)
-        context = SearchContext(seed * 1_000_003 + rounds, ochiai(base.coverage, base.outcomes))
-        search = order.search(mutations, context)
-        improving: list[tuple[float, int, int, Mutation]] = []
-        limit = budget  # as in a cycle: `patience` more candidates past the first improvement
-        while spent < limit:
-            taken = search.next(min(batch, limit - spent))
-            if not taken:
-                break
+        context = SearchContext(
+            seed * 1_000_003 + rounds, ochiai(base.coverage or {}, base.outcomes)
+        )
+        scheduler = CandidateScheduler(
+            order.search(mutations, context),
+            batch=batch,
+            limit=budget - spent,
+            patience=patience,
+            deadline=math.inf,  # the bench counts candidates, not seconds
+        )
+        index = {m: i for i, m in enumerate(mutations)}
+        runs: dict[int, Replayed] = {}
+        stopped = False  # at a candidate passing every test: no more runs are charged
+        while taken := scheduler.take():
             outcomes = evaluator.outcomes(program, sources, base, taken)
             for mutation, outcome in zip(taken, outcomes, strict=True):
-                search.observe(mutation, outcome["improves"])
-            for mutation, outcome in zip(taken, outcomes, strict=True):
-                spent += 1
-                seconds += outcome["seconds"]
-                if outcome["improves"]:
-                    size = diff_size(sources[mutation.path], _apply(sources, mutation))
-                    improving.append((-outcome["score"], size, spent, mutation))
-                    limit = min(limit, spent + patience)
-                    if outcome["score"] >= 1.0:
-                        limit = spent  # a cycle stops at a candidate passing every test
-                        break
-        if not improving:
+                run = runs[index[mutation]] = Replayed.of(outcome, base)
+                perfect = run.valid and run.score >= 1.0
+                scheduler.record(mutation, improved=improves(run, base), perfect=perfect)
+                if not stopped:
+                    spent += 1
+                    seconds += outcome["seconds"]
+                    stopped = perfect
+        # Replayed runs stand in for the `TestRun`s a cycle hands to `select`.
+        winner = select(mutations, runs, sources, base)  # type: ignore[arg-type]
+        if winner is None:
             break
-        kept = min(improving, key=lambda entry: entry[:3])[3]  # a cycle's selection
+        kept = winner[0]
         sources[kept.path] = _apply(sources, kept)
     repaired = evaluator.baseline(program, sources).score >= 1.0
     return Attempt(program.name, program.kind, strategy, seed, repaired, spent, rounds, seconds)

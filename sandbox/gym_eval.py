@@ -36,9 +36,10 @@ class GymTask:
 
     env_id: str
     """A gymnasium id, e.g. ``CartPole-v1``."""
-    policy: str
-    """``module:Class`` in the target's tree, built as ``Class(**policy_kwargs)``."""
-    policy_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    network: str
+    """The torch module acting in it: ``module:Class`` in the target's tree, built as
+    ``Class(**network_kwargs)``."""
+    network_kwargs: Mapping[str, Any] = field(default_factory=dict)
     env_kwargs: Mapping[str, Any] = field(default_factory=dict)
     max_steps: int | None = None
     """Cut episodes at this many steps; None keeps the environment's own limit."""
@@ -123,7 +124,7 @@ def _payload(task: GymTask, op: str) -> dict[str, Any]:
         "src": SRC,
         "threads": 1,
         "env": {"id": task.env_id, "kwargs": dict(task.env_kwargs), "max_steps": task.max_steps},
-        "policy": {"entry": task.policy, "kwargs": dict(task.policy_kwargs)},
+        "policy": {"entry": task.network, "kwargs": dict(task.network_kwargs)},
     }
 
 
@@ -189,7 +190,7 @@ def describe_policy(
     result = backend.run(describe_job(tree, task, limits))
     problem = _failure(result)
     if problem:
-        raise ValueError(f"cannot describe {task.policy} on {task.env_id}: {problem}")
+        raise ValueError(f"cannot describe {task.network} on {task.env_id}: {problem}")
     return dict(result.result)
 
 

@@ -34,7 +34,7 @@ class RunAccount:
         """The weights file's metadata."""
         config = self.config
         return {
-            "policy": config.policy,
+            "policy": config.network,
             "env": config.env,
             "target": self.target,
             "cycle": str(self.cycle),
@@ -70,7 +70,7 @@ class RunAccount:
                 f"Method: {config.evolution.method}, population {config.evolution.population}, "
                 f"{len(self.result.history)} generations, {self.result.env_steps} environment "
                 "steps",
-                f"Policy: {config.policy}({arguments})",
+                f"Network: {config.network}({arguments})",
                 f"Curve: {self.archived / CURVE_PNG} (and {CURVE_CSV})",
             ]
         )

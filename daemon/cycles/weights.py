@@ -72,8 +72,8 @@ class WeightsCycle(Cycle):
         """The committed policy's MLP shape and parameter layout, once described."""
         self.task = GymTask(
             self.config.env,
-            self.config.policy,
-            dict(self.config.policy_kwargs),
+            self.config.network,
+            dict(self.config.network_kwargs),
             dict(self.config.env_kwargs),
             evaluation.max_steps,
         )
@@ -140,11 +140,11 @@ class WeightsCycle(Cycle):
             return self.report(CycleStatus.ERROR, self.unloadable(exc, tree))
         if committed is not None:
             kwargs = self.kwargs(committed.policy_kwargs)
-            self.task = dataclasses.replace(self.task, policy_kwargs=kwargs)
+            self.task = dataclasses.replace(self.task, network_kwargs=kwargs)
             self.committed = NamedWeights(committed.tensors, kwargs)
         self.progress(Phase("describe"))
         try:
-            spec, layout = self.shape = self.describe(tree, self.task.policy_kwargs)
+            spec, layout = self.shape = self.describe(tree, self.task.network_kwargs)
             return spec, None if committed is None else self.fit(committed, layout)
         except ValueError as exc:
             return self.report(CycleStatus.ERROR, str(exc))
@@ -155,8 +155,8 @@ class WeightsCycle(Cycle):
         return {
             "env": config.env,
             "env_kwargs": config.env_kwargs,
-            "policy": config.policy,
-            "policy_kwargs": self.task.policy_kwargs,
+            "policy": config.network,  # (the fingerprint's keys predate the rename)
+            "policy_kwargs": self.task.network_kwargs,
             "training": config.evaluation.model_dump(include={"episodes", "max_steps"}),
             "evolution": config.evolution.model_dump(mode="json"),
         }
@@ -197,13 +197,13 @@ class WeightsCycle(Cycle):
 
     def kwargs(self, committed: dict[str, Any] | Any) -> dict[str, Any]:
         """Constructor arguments: the target's, overridden by the weights file's metadata."""
-        return {**self.config.policy_kwargs, **dict(committed or {})}
+        return {**self.config.network_kwargs, **dict(committed or {})}
 
     def describe(self, tree: Path, kwargs: dict[str, Any]) -> tuple[MLPSpec, Layout]:
         """The policy's MLP shape and parameter layout for `kwargs`, read in the sandbox."""
-        task = dataclasses.replace(self.task, policy_kwargs=kwargs)
+        task = dataclasses.replace(self.task, network_kwargs=kwargs)
         doc = describe_policy(self.backend, tree, task, self.limits)
-        return mlp_layout(doc, self.config.policy, self.config.env)
+        return mlp_layout(doc, self.config.network, self.config.env)
 
     def fit(self, committed: WeightsFile, layout: Layout) -> np.ndarray:
         """The committed tensors as one flat vector in the policy's parameter order."""
@@ -212,7 +212,7 @@ class WeightsCycle(Cycle):
         except ValueError as exc:
             raise ValueError(
                 f"the committed weights file {self.config.weights} does not fit "
-                f"{self.config.policy}(**{self.task.policy_kwargs}): {exc}. Nothing was "
+                f"{self.config.network}(**{self.task.network_kwargs}): {exc}. Nothing was "
                 f"changed; fix it, or its policy_kwargs metadata, in {self.spec.repo}"
             ) from None
 

@@ -13,6 +13,7 @@ keeps every valid target and reports the rest.
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,7 +27,13 @@ from daemon.registry.code import CodeTarget
 from daemon.registry.weights import WeightsTarget
 
 KINDS = ("code", "weights")
+RENAMED: dict[str, dict[str, str]] = {
+    "weights": {"policy": "network", "policy_kwargs": "network_kwargs"},
+}
+"""Keys of each kind that have a new name: the old one is still read, with a warning."""
+_warned: set[tuple[str, str]] = set()
 TargetConfig = CodeTarget | WeightsTarget
+log = logging.getLogger(__name__)
 MODELS: dict[str, type[CodeTarget] | type[WeightsTarget]] = {
     "code": CodeTarget,
     "weights": WeightsTarget,
@@ -84,6 +91,7 @@ def load_target(path: Path, state: Path) -> TargetSpec:
         raise TargetError(
             path, "kind", f"expected {' or '.join(repr(k) for k in KINDS)}, got {kind!r}"
         )
+    raw = _renamed(path, kind, raw)
     try:
         config = MODELS[kind].model_validate(raw)
     except ValidationError as exc:
@@ -97,6 +105,25 @@ def load_target(path: Path, state: Path) -> TargetSpec:
     if example is not None and not example.is_dir():
         raise TargetError(path, "example", f"{example} is not a directory")
     return TargetSpec(config, path, (base / repo).resolve(), example)
+
+
+def _renamed(path: Path, kind: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """`raw` with deprecated keys under their new names (a warning once per file and key).
+
+    Raises:
+        TargetError: both the old and the new name are given.
+    """
+    raw = dict(raw)
+    for old, new in RENAMED.get(kind, {}).items():
+        if old not in raw:
+            continue
+        if new in raw:
+            raise TargetError(path, old, f"give {new!r} only ({old!r} is its old name)")
+        raw[new] = raw.pop(old)
+        if (str(path), old) not in _warned:
+            _warned.add((str(path), old))
+            log.warning("%s: %r is deprecated; call it %r", path, old, new)
+    return raw
 
 
 @dataclass

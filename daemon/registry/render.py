@@ -34,7 +34,7 @@ def render(config: TargetConfig) -> str:
         return lines
 
     data = config.model_dump(exclude_defaults=True, exclude_none=True, exclude={"schedule"})
-    free = {"env_kwargs", "policy_kwargs"}  # arguments, not tables of ours: written inline
+    free = {"env_kwargs", "network_kwargs"}  # arguments, not tables of ours: written inline
     lines = [
         f"{key} = {value(v)}" for key, v in data.items() if not isinstance(v, dict) or key in free
     ]

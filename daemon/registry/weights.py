@@ -159,16 +159,17 @@ def _weights_path(value: Any) -> str:
 
 
 class WeightsTarget(_Target):
-    """A torch policy whose weights are evolved on a gymnasium environment."""
+    """A torch network whose weights are evolved on a gymnasium environment."""
 
     kind: Literal["weights"]
     env: str = Field(min_length=1, pattern=r"^\S+$")
     """A gymnasium environment id, e.g. ``CartPole-v1``."""
     env_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Keyword arguments of ``gymnasium.make``."""
-    policy: Annotated[str, BeforeValidator(_entry)]
-    """The torch module, ``module:Class`` in the repository, built as ``Class(**policy_kwargs)``."""
-    policy_kwargs: dict[str, Any] = Field(default_factory=dict)
+    network: Annotated[str, BeforeValidator(_entry)]
+    """The torch module, ``module:Class`` in the repository, built as ``Class(**network_kwargs)``
+    (the key was ``policy`` before; that name is still read, with a deprecation warning)."""
+    network_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Constructor arguments; a weights file's own ``policy_kwargs`` metadata overrides them."""
     weights: Annotated[str, BeforeValidator(_weights_path)]
     """The weights file the target owns, relative to the repo (created by the first commit)."""

@@ -115,8 +115,8 @@ name = "pole"
 kind = "weights"
 repo = "{state}/bots/pole"
 env = "CartPole-v1"
-policy = "policy:Policy"
-policy_kwargs = { obs_dim = 4, act_dim = 2, hidden = [16] }
+network = "policy:Policy"
+network_kwargs = { obs_dim = 4, act_dim = 2, hidden = [16] }
 weights = "weights/policy.safetensors"
 
 [evaluation]
@@ -180,7 +180,8 @@ def test_a_weights_target_renders_back_to_itself(tmp_path):
         ),
         (("generations = 20", "generations = 0"), "budget.generations", "greater than 0"),
         (("[budget]", "[budget]\ncandidates = 5"), "budget.candidates", "unknown key"),
-        (('"policy:Policy"', '"policy.Policy"'), "policy", "expected 'module:Class'"),
+        (('"policy:Policy"', '"policy.Policy"'), "network", "expected 'module:Class'"),
+        (("network = ", 'policy = "p:P"\nnetwork = '), "policy", "give 'network' only"),
         (('"weights/policy.safetensors"', '"../policy.safetensors"'), "weights", "inside the repo"),
         (('"weights/policy.safetensors"', '"weights/policy.bin"'), "weights", ".safetensors, .pt"),
         (('name = "pole"', 'name = "pole"\nfiles = ["a.py"]'), "files", "unknown key"),
@@ -212,3 +213,11 @@ def test_the_weights_tables_default_to_the_librarys_own_defaults(tmp_path):
     library = EvolutionConfig()
     ours = EvolutionSpec().config(population=library.population, generations=library.generations)
     assert ours == library
+
+
+def test_the_old_name_of_a_renamed_key_is_read_with_a_warning(tmp_path, caplog):
+    old = WEIGHTS.replace("network = ", "policy = ").replace("network_kwargs", "policy_kwargs")
+    path = write(tmp_path, "pole", old)
+    config = load_target(path, tmp_path).config
+    assert config.network == "policy:Policy" and config.network_kwargs["hidden"] == [16]
+    assert f"{path}: 'policy' is deprecated; call it 'network'" in caplog.text

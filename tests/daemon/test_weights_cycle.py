@@ -49,8 +49,8 @@ kind = "weights"
 repo = "{{state}}/bots/pole"
 example = "{example}"
 env = "CartPole-v1"
-policy = "policy:Policy"
-policy_kwargs = {{ hidden = [4] }}
+network = "policy:Policy"
+network_kwargs = {{ hidden = [4] }}
 weights = "{weights}"
 schedule = {{ cron = "0 3 * * *" }}
 

@@ -117,7 +117,7 @@ def test_batched_episodes_equal_episodes_played_alone():
     cls = gym_run.load_class("policy:Policy", str(EXAMPLE))
     rng = np.random.default_rng(1)
     policies = [
-        gym_run.build_policy(cls, TASK.policy_kwargs, torch.from_numpy(rng.normal(size=SIZE)))
+        gym_run.build_policy(cls, TASK.network_kwargs, torch.from_numpy(rng.normal(size=SIZE)))
         for _ in range(3)
     ]
     together = gym_run.rollout("CartPole-v1", policies, SEEDS)
