@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable, Iterator
 
 import libcst as cst
 
-from policies.codemods.base import Mutation, MutationError, Operator, SiteOperator, analyse
+from policies.codemods.analysis import analyse
+from policies.codemods.base import Mutation, MutationError, Operator, SiteOperator
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from policies.codemods import (
     catalogue,
     enumerate_mutations,
 )
-from policies.codemods.base import analyse
+from policies.codemods.analysis import analyse
 from policies.codemods.catalogue import _compile_problem, clear_caches
 from tests.policies.sample import SAMPLE
 

@@ -7,8 +7,10 @@ from typing import ClassVar
 
 import libcst as cst
 
-from policies.codemods.base import Context, Edit, SiteOperator
-from policies.codemods.nodes import DISPLAY_NODES, STRING_NODES, scope_bindings
+from policies.codemods.analysis import Context
+from policies.codemods.base import Edit, SiteOperator
+from policies.codemods.nodes import DISPLAY_NODES, STRING_NODES
+from policies.codemods.scope import scope_bindings
 
 _SYMBOLS: dict[type[cst.BaseBinaryOp], str] = {
     cst.Add: "+",

@@ -7,7 +7,8 @@ from typing import ClassVar
 
 import libcst as cst
 
-from policies.codemods.base import Context, Edit, SiteOperator
+from policies.codemods.analysis import Context
+from policies.codemods.base import Edit, SiteOperator
 
 _SYMBOLS: dict[type[cst.BaseCompOp], str] = {
     cst.LessThan: "<",

@@ -7,15 +7,10 @@ from typing import ClassVar
 
 import libcst as cst
 
-from policies.codemods.base import Context, Edit, SiteOperator, snippet
-from policies.codemods.nodes import (
-    block_place,
-    function_conditions,
-    insert_statement,
-    is_literal_name,
-    is_trivial,
-    negate,
-)
+from policies.codemods.analysis import Context, snippet
+from policies.codemods.base import Edit, SiteOperator
+from policies.codemods.blocks import block_place, function_conditions, insert_statement, is_trivial
+from policies.codemods.nodes import is_literal_name, negate
 
 _WHOLE = 10_000  # a snippet length that never truncates
 

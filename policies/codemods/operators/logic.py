@@ -7,7 +7,8 @@ from typing import ClassVar
 
 import libcst as cst
 
-from policies.codemods.base import Context, Edit, SiteOperator, snippet
+from policies.codemods.analysis import Context, snippet
+from policies.codemods.base import Edit, SiteOperator
 from policies.codemods.nodes import (
     float_value,
     int_value,

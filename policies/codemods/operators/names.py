@@ -8,8 +8,10 @@ from typing import ClassVar
 import libcst as cst
 from libcst.metadata import ExpressionContext
 
-from policies.codemods.base import Context, Edit, SiteOperator
-from policies.codemods.nodes import LITERAL_NAMES, scope_bindings, visible_bindings
+from policies.codemods.analysis import Context
+from policies.codemods.base import Edit, SiteOperator
+from policies.codemods.nodes import LITERAL_NAMES
+from policies.codemods.scope import scope_bindings, visible_bindings
 
 _SELF = frozenset({"self", "cls"})
 _GROUP = {"param": "value", "variable": "value", "function": "function", "class": "class"}

@@ -7,8 +7,10 @@ from typing import ClassVar
 
 import libcst as cst
 
-from policies.codemods.base import Context, Edit, SiteOperator, snippet
-from policies.codemods.nodes import DISPLAY_NODES, STRING_NODES, is_literal_name, negate, parameters
+from policies.codemods.analysis import Context, snippet
+from policies.codemods.base import Edit, SiteOperator
+from policies.codemods.nodes import DISPLAY_NODES, STRING_NODES, is_literal_name, negate
+from policies.codemods.scope import parameters
 
 _WHOLE = 10_000  # a snippet length that never truncates
 _BOOL_CALLS = frozenset({"isinstance", "issubclass", "hasattr", "callable", "all", "any", "bool"})

@@ -7,9 +7,9 @@ from typing import ClassVar
 
 import libcst as cst
 
-from policies.codemods.base import Context, Edit, SiteOperator, snippet
-from policies.codemods.nodes import (
-    BLOCK_STATEMENTS,
+from policies.codemods.analysis import Context, snippet
+from policies.codemods.base import Edit, SiteOperator
+from policies.codemods.blocks import (
     bare,
     block_place,
     function_statements,
@@ -18,6 +18,7 @@ from policies.codemods.nodes import (
     is_trivial,
     remove_statement,
 )
+from policies.codemods.nodes import BLOCK_STATEMENTS
 
 
 class DeleteStatement(SiteOperator):
