@@ -50,24 +50,7 @@ def classify(
         launcher_error: what the launcher printed on stderr, for the detail.
     """
     if report is None or "error" in report:
-        if killed_for_time:
-            return Result(
-                Outcome.TIMEOUT,
-                None,
-                wall_time,
-                limits_hit=("timeout",),
-                detail="the sandbox ran past its deadline and was killed",
-            )
-        if oom_killed:
-            return Result(
-                Outcome.OOM,
-                None,
-                wall_time,
-                limits_hit=("memory",),
-                detail="the sandbox ran out of memory before it could report",
-            )
-        why = (report or {}).get("error") or launcher_error.strip()[-2000:] or "no report"
-        return Result(Outcome.ERROR, None, wall_time, detail=f"the sandbox failed: {why}")
+        return _unreported(report, wall_time, killed_for_time, oom_killed, launcher_error)
 
     hits: list[str] = []
     stdout, stderr = _output(report.get("stdout")), _output(report.get("stderr"))
@@ -105,3 +88,31 @@ def classify(
         limits_hit=tuple(hits),
         detail=detail,
     )
+
+
+def _unreported(
+    report: dict[str, Any] | None,
+    wall_time: float,
+    killed_for_time: bool,
+    oom_killed: bool,
+    launcher_error: str,
+) -> Result:
+    """The outcome of a job whose launcher wrote no report (or only an error)."""
+    if killed_for_time:
+        return Result(
+            Outcome.TIMEOUT,
+            None,
+            wall_time,
+            limits_hit=("timeout",),
+            detail="the sandbox ran past its deadline and was killed",
+        )
+    if oom_killed:
+        return Result(
+            Outcome.OOM,
+            None,
+            wall_time,
+            limits_hit=("memory",),
+            detail="the sandbox ran out of memory before it could report",
+        )
+    why = (report or {}).get("error") or launcher_error.strip()[-2000:] or "no report"
+    return Result(Outcome.ERROR, None, wall_time, detail=f"the sandbox failed: {why}")

@@ -167,75 +167,119 @@ def evolve(
     """
     directory = Path(run_dir) if run_dir is not None else None
     rng = np.random.default_rng(seed)
-    history: list[GenerationRecord] = []
-    steps, elapsed = 0, 0.0
-    champion: Genome | None = None
-    champion_fitness = -math.inf
-    resumed_at = 0
+    run = _Run()
     if directory is not None and (directory / CHECKPOINT).exists():
-        state = load_checkpoint(directory / CHECKPOINT)
-        strategy.load_state_dict(state["strategy"])
-        rng.bit_generator.state = state["rng"]
-        history = [GenerationRecord.from_row(r) for r in state["history"]]
-        steps, elapsed = int(state["env_steps"]), float(state["wall_time"])
-        champion = Genome.from_state(state["champion"])
-        champion_fitness = float(state["champion_fitness"])
-        resumed_at = len(history)
-        log.info("resuming %s at generation %d", directory, resumed_at)
-    started = time.monotonic() - elapsed
-    stopped = None
+        run = _resume(directory, strategy, rng)
+    started = time.monotonic() - run.elapsed
     while True:
-        last_best = history[-1].best if history else -math.inf
-        stopped = budget.reason(len(history), time.monotonic() - started, steps, last_best)
+        last_best = run.history[-1].best if run.history else -math.inf
+        stopped = budget.reason(len(run.history), time.monotonic() - started, run.steps, last_best)
         if stopped:
             break
-        genomes = strategy.ask()
-        seeds = rng.integers(0, HOLDOUT, size=episodes).tolist()
-        evaluation = evaluate(genomes, seeds)
-        with np.errstate(invalid="ignore"):
-            fitness = np.asarray(evaluation.returns, dtype=np.float64).mean(axis=1)
-        fitness = np.where(np.isnan(fitness), -np.inf, fitness)
-        stats = strategy.tell(fitness)
-        steps += int(evaluation.env_steps)
-        top = int(np.argmax(fitness))
-        if fitness[top] > champion_fitness or champion is None:
-            champion, champion_fitness = genomes[top], float(fitness[top])
-        finite = fitness[np.isfinite(fitness)]
-        record = GenerationRecord(
-            generation=len(history) + 1,
-            env_steps=steps,
-            wall_time=time.monotonic() - started,
-            best=float(fitness[top]),
-            mean=float(finite.mean()) if finite.size else -math.inf,
-            median=float(np.median(finite)) if finite.size else -math.inf,
-            best_so_far=champion_fitness,
-            stats=_finite_stats(stats),
-        )
-        history.append(record)
+        record = _generation(strategy, evaluate, rng, episodes, run, started)
         if directory is not None:
-            save_checkpoint(
-                directory / CHECKPOINT,
-                {
-                    "generation": record.generation,
-                    "env_steps": steps,
-                    "wall_time": record.wall_time,
-                    "rng": rng.bit_generator.state,
-                    "history": [r.row() for r in history],
-                    "strategy": strategy.state_dict(),
-                    "champion": champion.to_state(),
-                    "champion_fitness": champion_fitness,
-                },
-            )
-            curve.write_csv(directory / CURVE_CSV, [r.row() for r in history])
-            if plot_every and record.generation % plot_every == 0:
-                curve.write_png(directory / CURVE_PNG, [r.row() for r in history], title)
+            _checkpoint(directory, strategy, rng, run, plot_every, title)
         for observer in observers:
             try:
                 observer(record)
             except Exception:
                 log.exception("observer %r failed at generation %d", observer, record.generation)
-    if directory is not None and history:
-        curve.write_png(directory / CURVE_PNG, [r.row() for r in history], title)
-    if champion is None:
-        champion, champion_fitness = strategy.ask()[0], -math.inf
-    return RunResult(champion, champion_fitness, history, stopped, resumed_at)
+    if directory is not None and run.history:
+        curve.write_png(directory / CURVE_PNG, [r.row() for r in run.history], title)
+    if run.champion is None:
+        run.champion, run.champion_fitness = strategy.ask()[0], -math.inf
+    return RunResult(run.champion, run.champion_fitness, run.history, stopped, run.resumed_at)
+
+
+@dataclass
+class _Run:
+    """Where a run stands: its history, env steps and time so far, and its champion."""
+
+    history: list[GenerationRecord] = field(default_factory=list)
+    steps: int = 0
+    elapsed: float = 0.0
+    champion: Genome | None = None
+    champion_fitness: float = -math.inf
+    resumed_at: int = 0
+
+
+def _resume(directory: Path, strategy: Strategy, rng: np.random.Generator) -> _Run:
+    """The run as its checkpoint left it; the strategy and `rng` are restored in place."""
+    state = load_checkpoint(directory / CHECKPOINT)
+    strategy.load_state_dict(state["strategy"])
+    rng.bit_generator.state = state["rng"]
+    history = [GenerationRecord.from_row(r) for r in state["history"]]
+    log.info("resuming %s at generation %d", directory, len(history))
+    return _Run(
+        history,
+        int(state["env_steps"]),
+        float(state["wall_time"]),
+        Genome.from_state(state["champion"]),
+        float(state["champion_fitness"]),
+        len(history),
+    )
+
+
+def _generation(
+    strategy: Strategy,
+    evaluate: Evaluate,
+    rng: np.random.Generator,
+    episodes: int,
+    run: _Run,
+    started: float,
+) -> GenerationRecord:
+    """Ask, evaluate on fresh training seeds, tell; the champion and history updated."""
+    genomes = strategy.ask()
+    seeds = rng.integers(0, HOLDOUT, size=episodes).tolist()
+    evaluation = evaluate(genomes, seeds)
+    with np.errstate(invalid="ignore"):
+        fitness = np.asarray(evaluation.returns, dtype=np.float64).mean(axis=1)
+    fitness = np.where(np.isnan(fitness), -np.inf, fitness)
+    stats = strategy.tell(fitness)
+    run.steps += int(evaluation.env_steps)
+    top = int(np.argmax(fitness))
+    if fitness[top] > run.champion_fitness or run.champion is None:
+        run.champion, run.champion_fitness = genomes[top], float(fitness[top])
+    finite = fitness[np.isfinite(fitness)]
+    record = GenerationRecord(
+        generation=len(run.history) + 1,
+        env_steps=run.steps,
+        wall_time=time.monotonic() - started,
+        best=float(fitness[top]),
+        mean=float(finite.mean()) if finite.size else -math.inf,
+        median=float(np.median(finite)) if finite.size else -math.inf,
+        best_so_far=run.champion_fitness,
+        stats=_finite_stats(stats),
+    )
+    run.history.append(record)
+    return record
+
+
+def _checkpoint(
+    directory: Path,
+    strategy: Strategy,
+    rng: np.random.Generator,
+    run: _Run,
+    plot_every: int,
+    title: str,
+) -> None:
+    """Save everything a resumed run needs, and the curve so far."""
+    record = run.history[-1]
+    assert run.champion is not None  # set by the first generation
+    save_checkpoint(
+        directory / CHECKPOINT,
+        {
+            "generation": record.generation,
+            "env_steps": run.steps,
+            "wall_time": record.wall_time,
+            "rng": rng.bit_generator.state,
+            "history": [r.row() for r in run.history],
+            "strategy": strategy.state_dict(),
+            "champion": run.champion.to_state(),
+            "champion_fitness": run.champion_fitness,
+        },
+    )
+    rows = [r.row() for r in run.history]
+    curve.write_csv(directory / CURVE_CSV, rows)
+    if plot_every and record.generation % plot_every == 0:
+        curve.write_png(directory / CURVE_PNG, rows, title)
