@@ -291,7 +291,8 @@ def select(
     sources: dict[str, str],
     baseline: Baseline,
 ) -> tuple[Mutation, TestRun] | None:
-    """The best improving candidate: highest score, then the smaller diff, then search order."""
+    """The best improving candidate: highest score, then the smaller diff, then the faster
+    run, then enumeration order."""
     eligible = []
     for index, run in sorted(runs.items()):
         if improves(run, baseline):
