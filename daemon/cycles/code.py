@@ -291,8 +291,7 @@ def select(
     sources: dict[str, str],
     baseline: Baseline,
 ) -> tuple[Mutation, TestRun] | None:
-    """The best improving candidate: highest score, then the smaller diff, then the faster
-    run, then enumeration order."""
+    """The best improving candidate: top score, then smaller diff, faster run, enumeration order."""
     eligible = []
     for index, run in sorted(runs.items()):
         if improves(run, baseline):
