@@ -20,11 +20,12 @@ import threading
 from pathlib import Path
 
 from daemon import logs
-from daemon.cli.options import add_backend_options
+from daemon.cli.options import add_backend_options, add_targets
 from daemon.errors import AlreadyRunning, Error
 from daemon.paths import state_dir, targets_dir
 from daemon.service.control import Server, socket_path
 from daemon.service.scheduler import Service
+from policies.errors import Error as PoliciesError
 from sandbox.backend import open_backend
 from sandbox.errors import Error as SandboxError
 
@@ -38,9 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="The Neuromutant daemon: schedules improvement cycles of every target in "
         "the targets folder, in the sandbox, until stopped.",
     )
-    parser.add_argument(
-        "--targets", default=None, help="folder of target files (default: ./targets)"
-    )
+    add_targets(parser)
     add_backend_options(parser, image=True)
     parser.add_argument(
         "--max-concurrent",
@@ -84,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         backend = open_backend(
             state, args.backend, allow_bwrap_fallback=args.allow_bwrap, image=args.image
         )
-    except (Error, SandboxError) as exc:
+    except (Error, SandboxError, PoliciesError) as exc:
         log.error("cannot start: %s", exc)
         return 1
     service = Service(state, targets_dir(args.targets), backend, max_concurrent=args.max_concurrent)
