@@ -39,6 +39,8 @@ GRACE = 15.0
 """Seconds past the job's timeout before the launcher itself is killed, as the real backends."""
 RELOCATED = (("/sandbox", ""), ("/tmp", "tmp"), ("/dev/shm", "dev/shm"))
 """Sandbox path prefix -> where it lies under a job's root ("" is the root itself)."""
+PYTHON = "<python>"
+"""Stands for the interpreter until the job document has been relocated."""
 WARNING = "local backend in use: NO isolation at all; for tests only"
 
 
@@ -145,7 +147,10 @@ class LocalBackend:
             (root / sub).mkdir(parents=True)
         (root / "src").symlink_to(Path(job.tree).resolve(), target_is_directory=True)
         (root / "lib" / "nmrunners").symlink_to(RUNNERS.resolve(), target_is_directory=True)
-        document = relocate(job_document(job, sys.executable), root)
+        # The interpreter goes in after relocating: it may itself live under /tmp (a checkout
+        # there), and it is a host path, not a sandbox one.
+        document = relocate(job_document(job, PYTHON), root)
+        document["command"] = [sys.executable if a == PYTHON else a for a in document["command"]]
         check_confined(document, root)
         (root / "job" / "job.json").write_text(json.dumps(document))
         for name, data in job.files.items():  # names checked by Job: no path escapes
