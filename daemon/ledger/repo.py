@@ -17,6 +17,7 @@ import fnmatch
 import logging
 import os
 import shutil
+import stat
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Any
 import git
 
 from daemon.errors import LedgerError
-from daemon.ledger.files import open_by_any_process, readable_by_all
+from daemon.ledger.files import copy_tree, extract_checked, open_by_any_process
 from daemon.ledger.messages import TRAILER_PREFIX, Identity, format_message, parse_trailers
 from daemon.registry import TargetSpec
 from sandbox.runners.overlay import is_test_file
@@ -50,21 +51,35 @@ class Ledger:
     def create_from(cls, path: Path, example: Path, name: str, identity: Identity) -> Ledger:
         """Make a new repository at `path` holding a copy of `example`, in one first commit.
 
-        Built in a temporary directory and renamed into place, so a crash never
-        leaves a half-made repository behind.
+        Built in a temporary directory and renamed into place, so a crash or a
+        refused example never leaves a half-made repository behind. Links are kept
+        as links only inside the example (`files.copy_tree`); files keep their own
+        modes, and the repository's folder is closed to other users.
+
+        Raises:
+            LedgerError: the example holds a link leading out of it or looping, a
+                special file, or nothing to commit.
         """
-        path = Path(path)
+        path, example = Path(path), Path(example)
         staging = path.with_name(f".{path.name}.creating-{os.getpid()}")
-        shutil.rmtree(staging, ignore_errors=True)
-        shutil.copytree(example, staging, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        repo = git.Repo.init(staging, initial_branch="main")
-        repo.git.add(A=True)
-        with repo.git.custom_environment(**identity.env()):
-            repo.git.commit(m=f"{name}: import the example bot", no_verify=True)
-        repo.close()
-        readable_by_all(staging)
         path.parent.mkdir(parents=True, exist_ok=True)
-        staging.rename(path)
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            copy_tree(example, staging, f"example {example}")
+            repo = git.Repo.init(staging, initial_branch="main")
+            try:
+                repo.git.add(A=True)
+                with repo.git.custom_environment(**identity.env()):
+                    repo.git.commit(m=f"{name}: import the example bot", no_verify=True)
+            except git.GitCommandError as exc:
+                raise LedgerError(f"example {example}: cannot commit it: {exc.stderr}") from None
+            finally:
+                repo.close()
+            os.chmod(staging, stat.S_IMODE(example.stat().st_mode) & 0o770)
+            staging.rename(path)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         return cls(path, identity)
 
     # --- reading ------------------------------------------------------------------------
@@ -77,6 +92,7 @@ class Ledger:
 
     def head(self) -> str:
         """The commit hash of HEAD."""
+        self._need_commit()
         return self.repo.head.commit.hexsha
 
     def tree(self, rev: str = "HEAD") -> str:
@@ -85,7 +101,7 @@ class Ledger:
 
     def parent(self, rev: str = "HEAD") -> str | None:
         """The first parent of `rev`, or None for a root commit."""
-        parents = self.repo.commit(rev).parents
+        parents = self.repo.commit(self.resolve(rev)).parents
         return parents[0].hexsha if parents else None
 
     def resolve(self, rev: str) -> str:
@@ -94,6 +110,7 @@ class Ledger:
         Raises:
             LedgerError: no such commit in the repository.
         """
+        self._need_commit()
         try:
             return self.repo.commit(rev).hexsha
         except (git.BadName, ValueError) as exc:
@@ -101,6 +118,7 @@ class Ledger:
 
     def changed_since(self, rev: str) -> int | None:
         """How many files differ between `rev` and HEAD; None when `rev` is gone."""
+        self._need_commit()
         try:
             names = self._git("diff", "--name-only", rev, "HEAD", "--")
         except LedgerError:
@@ -117,10 +135,12 @@ class Ledger:
 
     def read(self, path: str, rev: str = "HEAD") -> str:
         """A file's content at `rev`."""
+        self._need_commit()
         return self.repo.git.show(f"{rev}:{path}", strip_newline_in_stdout=False)
 
     def files(self, globs: tuple[str, ...] | list[str]) -> list[str]:
         """Tracked files at HEAD that match `globs`, never tests or conftest files."""
+        self._need_commit()
         tracked = self.repo.git.ls_tree("-r", "--name-only", "HEAD").splitlines()
         return sorted(
             path
@@ -139,22 +159,20 @@ class Ledger:
         return sorted(line[3:] for line in status.splitlines() if line.strip())
 
     def snapshot(self, dest: Path, rev: str = "HEAD") -> Path:
-        """The tree of `rev` exported to `dest` (made if missing), readable by the sandbox."""
-        if dest.exists():
-            return dest
-        staging = dest.with_name(f".{dest.name}.{os.getpid()}")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        archive = subprocess.run(
-            ["git", "-C", str(self.path), "archive", rev], capture_output=True, check=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(staging)], input=archive, check=True)
-        readable_by_all(staging)
-        staging.rename(dest)
+        """The tree of `rev` exported to `dest` (made if missing), readable by the sandbox.
+
+        Raises:
+            LedgerError: the tree holds a link that leads out of it (absolute, or
+                relative and escaping: into the state folder, say) or loops.
+        """
+        if not dest.exists():
+            archive = self._run("archive", self.resolve(rev))
+            extract_checked(archive, dest, f"{self.path} at {rev}")
         return dest
 
     def log(self, target: str, limit: int = 200) -> list[dict[str, Any]]:
         """Neuromutant's commits for `target`, newest first, with their trailers."""
+        self._need_commit()
         raw = self.repo.git.log(
             f"-{limit}",
             f"--grep={TRAILER_PREFIX}Target: {target}",
@@ -181,6 +199,7 @@ class Ledger:
 
         An index.lock that no process holds open is stale: git keeps it open while it works.
         """
+        self._need_commit()
         actions = []
         lock = Path(self.repo.git_dir) / "index.lock"
         if lock.exists() and not open_by_any_process(lock):
@@ -252,7 +271,7 @@ class Ledger:
 
     def revert(self, sha: str, message: str) -> str:
         """Commit the inverse of Neuromutant commit `sha` (every file it changed)."""
-        commit = self.repo.commit(sha)
+        commit = self.repo.commit(self.resolve(sha))
         if not commit.parents:
             raise LedgerError(f"{sha[:12]} has no parent to revert to")
         parent = commit.parents[0].hexsha
@@ -307,6 +326,11 @@ class Ledger:
         return done
 
     # --- helpers ------------------------------------------------------------------------
+
+    def _need_commit(self) -> None:
+        """Refuse, changing nothing, a repository whose branch has no commit yet."""
+        if not self.repo.head.is_valid():
+            raise LedgerError(f"{self.path} has no commit yet: commit the bot's code first")
 
     def _git(
         self, *args: str, input: str | bytes | None = None, env: dict[str, str] | None = None

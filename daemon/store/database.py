@@ -2,8 +2,11 @@
 
 Every write is a transaction, so a process killed at any point leaves the last
 committed state. A cycle still marked running when the store opens belonged to
-a process that died; it is marked interrupted. A database that cannot be read
-is moved aside with a loud warning and a fresh one started: never a crash loop.
+a process that died; it is marked interrupted. The file is private to the state's
+owner (`daemon.paths.private_mode`). A corrupt database is moved aside, never
+deleted, and every row SQLite can still read is copied into a fresh one, with an
+error in the log and a note in ``meta`` (`Store.recovered_from`): never a crash
+loop, never a silent fresh start (`daemon.store.salvage`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from daemon.errors import StoreVersionError
-from daemon.store.schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
+from daemon.store.salvage import (
+    RECOVERED_KEY,
+    corruption,
+    is_corrupt,
+    make_private,
+    move_aside,
+    salvage,
+)
+from daemon.store.schema import SCHEMA, SCHEMA_VERSION, migrate, schema_version
 from policies.status import CycleStatus
 from sandbox import owner
 
@@ -31,41 +42,70 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private(self.path)
         try:
             self.db = self._open()
         except sqlite3.DatabaseError as exc:
-            aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
-            log.warning(
-                "state database %s is unreadable (%s); moved to %s, starting afresh",
-                self.path,
-                exc,
-                aside,
-            )
-            for suffix in ("", "-wal", "-shm"):
-                source = Path(f"{self.path}{suffix}")
-                if source.exists():
-                    source.rename(f"{aside}{suffix}")
-            self.db = self._open()
+            if not is_corrupt(exc):
+                raise
+            self.db = self._recover(exc)
         self._interrupt_stale()
+
+    def _recover(self, error: sqlite3.DatabaseError) -> sqlite3.Connection:
+        """Keep the corrupt file aside, start a fresh one, copy into it what can be read."""
+        aside = move_aside(self.path)
+        make_private(self.path)
+        db = self._open()
+        note = salvage(aside, db, str(error))
+        log.error(
+            "state database %s is corrupt (%s): kept it as %s (not deleted) and copied "
+            "into a fresh %s every row SQLite could read: %s%s",
+            self.path,
+            error,
+            aside,
+            self.path,
+            note.get("rows", {}),
+            f"; reading it failed: {note['failed']}" if "failed" in note else "",
+        )
+        return db
+
+    def recovered_from(self) -> dict[str, Any] | None:
+        """What the last recovery from a corrupt file did, or None if there was none.
+
+        Keys: ``aside`` (the corrupt file, kept), ``at``, ``reason``, ``rows`` (copied,
+        by table), ``refused`` (rows the schema refused, by table), ``failed`` (why
+        nothing could be read, if so).
+        """
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (RECOVERED_KEY,)).fetchone()
+        return json.loads(row["value"]) if row else None
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        try:
+            return self._prepare(db)
+        except BaseException:
+            db.close()
+            raise
+
+    def _prepare(self, db: sqlite3.Connection) -> sqlite3.Connection:
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
-        row = _version(db)
+        row = schema_version(db)
         if row is not None and row > SCHEMA_VERSION:
             raise StoreVersionError(
                 f"{self.path} has schema {row}, newer than this Neuromutant "
                 f"({SCHEMA_VERSION}); upgrade Neuromutant or use another --state"
             )
         if row is not None and row < SCHEMA_VERSION:
-            _migrate(db, row)
+            migrate(db, row)
         db.executescript(SCHEMA)
         if row is None:
             db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-        db.execute("PRAGMA quick_check").fetchone()
+        check = db.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            raise corruption(f"quick_check: {check}")
         return db
 
     @contextmanager
@@ -331,30 +371,6 @@ class Store:
 
 
 DB_NAME = "neuromutant.db"
-
-
-def _version(db: sqlite3.Connection) -> int | None:
-    """The schema version of an existing store, or None for a new one."""
-    exists = db.execute("SELECT 1 FROM sqlite_master WHERE name='meta'").fetchone()
-    if not exists:
-        return None
-    row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-    return None if row is None else int(row["value"])
-
-
-def _migrate(db: sqlite3.Connection, version: int) -> None:
-    """Bring a store of `version` up to `SCHEMA_VERSION`, in one transaction."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        for target in range(version + 1, SCHEMA_VERSION + 1):
-            for statement in MIGRATIONS.get(target, ()):
-                db.execute(statement)
-        db.execute("UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),))
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
-    log.info("state database upgraded from schema %d to %d", version, SCHEMA_VERSION)
 
 
 def open_store(state: Path) -> Store:

@@ -1,5 +1,12 @@
 """The state database's tables, and the schema version a store refuses to read past."""
 
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+log = logging.getLogger(__name__)
+
 SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -97,3 +104,27 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: ("ALTER TABLE decisions RENAME COLUMN budget TO share",),
 }
 """Statements that bring a store of the version before each key up to that version."""
+
+
+def schema_version(db: sqlite3.Connection) -> int | None:
+    """The schema version of an existing store, or None for a new one."""
+    exists = db.execute("SELECT 1 FROM sqlite_master WHERE name='meta'").fetchone()
+    if not exists:
+        return None
+    row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+    return None if row is None else int(row["value"])
+
+
+def migrate(db: sqlite3.Connection, version: int) -> None:
+    """Bring a store of `version` up to `SCHEMA_VERSION`, in one transaction."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            for statement in MIGRATIONS.get(target, ()):
+                db.execute(statement)
+        db.execute("UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),))
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    log.info("state database upgraded from schema %d to %d", version, SCHEMA_VERSION)

@@ -72,7 +72,7 @@ def test_nothing_is_drawn_when_disabled():
 def nmd(bot, monkeypatch):
     """A stand-in nmd on the control socket: streams `EVENTS`, then answers a report."""
     monkeypatch.delenv("RUNTIME_DIRECTORY", raising=False)
-    bot.state.mkdir(exist_ok=True)
+    bot.state.mkdir(mode=0o700, exist_ok=True)
     requests = []
 
     def handle(request, send):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -40,13 +42,75 @@ def test_a_cycle_of_a_killed_process_is_marked_interrupted(tmp_path):
     assert live["status"] == "running"
 
 
-def test_a_corrupt_database_is_moved_aside_and_started_afresh(tmp_path, caplog):
+def test_a_file_that_is_no_database_is_kept_aside_and_said_loudly(tmp_path, caplog):
     path = tmp_path / "s.db"
-    path.write_bytes(b"this is not a database" * 100)
+    garbage = b"this is not a database" * 100
+    path.write_bytes(garbage)
     store = Store(path)
     assert store.cycles("a") == []
-    assert "unreadable" in caplog.text
-    assert list(tmp_path.glob("s.db.corrupt-*"))
+    [aside] = tmp_path.glob("s.db.corrupt-*")
+    assert aside.read_bytes() == garbage
+    note = store.recovered_from()
+    assert note["aside"] == str(aside) and note["failed"] == "file is not a database"
+    [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert str(path) in record.getMessage() and str(aside) in record.getMessage()
+
+
+def leaf_pages(path, table: str) -> list[tuple[int, int]]:
+    """(page number, rows) of each leaf page of `table`, in page order."""
+    db = sqlite3.connect(path)
+    rows = db.execute(
+        "SELECT pageno, ncell FROM dbstat WHERE name=? AND pagetype='leaf' ORDER BY pageno",
+        (table,),
+    ).fetchall()
+    db.close()
+    return rows
+
+
+def test_a_store_with_broken_pages_keeps_every_row_of_the_intact_ones(tmp_path, caplog):
+    path = tmp_path / "s.db"
+    store = Store(path)
+    for _ in range(5):
+        store.start_cycle("a", forced=True, head="h")
+    subjects = {n: f"calc: change {n} " + "x" * 150 for n in range(1, 2001)}
+    for n, subject in subjects.items():
+        store.add_commit("a", 1, f"{n:040x}", "accept", subject)
+    store.close()
+    leaves = leaf_pages(path, "commits")
+    broken = [leaves[1], leaves[len(leaves) // 2], leaves[len(leaves) // 2 + 3]]
+    data = bytearray(path.read_bytes())
+    for page, _ in broken:  # garbage over whole pages in the middle, the header intact
+        data[(page - 1) * 4096 : page * 4096] = b"\xde\xad\xbe\xef" * 1024
+    path.write_bytes(bytes(data))
+
+    store = Store(path)
+    lost = sum(rows for _, rows in broken)
+    kept = store.db.execute("SELECT id, subject FROM commits ORDER BY id").fetchall()
+    assert len(kept) == len(subjects) - lost
+    assert all(subjects[row["id"]] == row["subject"] for row in kept)
+    assert [c["number"] for c in store.cycles("a")] == [5, 4, 3, 2, 1]
+    note = store.recovered_from()
+    assert note["rows"]["commits"] == len(kept) and note["rows"]["cycles"] == 5
+    aside = Path(note["aside"])
+    assert aside.read_bytes() == bytes(data)  # kept as found, never deleted
+    [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert str(path) in record.getMessage() and str(aside) in record.getMessage()
+    store.close()
+
+    caplog.clear()
+    again = Store(path)  # the recovered store opens cleanly, and still says what happened
+    assert again.recovered_from() == note
+    assert not [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(list(tmp_path.glob("s.db.corrupt-*"))) == 1
+
+
+def test_a_database_that_cannot_be_opened_is_not_taken_for_a_corrupt_one(tmp_path):
+    path = tmp_path / "s.db"
+    path.mkdir()  # not damaged data: moving it aside would lose nothing but hide the fault
+    with pytest.raises(sqlite3.OperationalError, match="unable to open"):
+        Store(path)
+    assert path.is_dir()
+    assert not list(tmp_path.glob("s.db.corrupt-*"))
 
 
 def test_a_newer_schema_is_refused(tmp_path):
