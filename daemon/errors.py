@@ -68,6 +68,18 @@ class NotRunning(Error):
         self.path = path
 
 
+class SocketDenied(Error):
+    """The user may not open nmd's control socket (`group`: the group that owns it)."""
+
+    def __init__(self, path: Path, group: str | None) -> None:
+        join = f"join its group {group!r} (sudo usermod -aG {group} $USER)" if group else ""
+        super().__init__(
+            f"cannot reach nmd's socket at {path}: permission denied; "
+            f"{join + ' and log in again, ' if join else ''}or run nmctl with sudo"
+        )
+        self.path = Path(path)
+
+
 class AlreadyRunning(Error):
     """Another nmd holds this state directory."""
 

@@ -10,7 +10,7 @@ from typing import Any
 from daemon.cli import options
 from daemon.cli.progress import TerminalProgress
 from daemon.cycles import run_cycle
-from daemon.errors import Error, NotRunning
+from daemon.errors import Error, LedgerError, NotRunning
 from daemon.service.control import call, socket_path
 from daemon.store import open_store
 from sandbox.backend import open_backend
@@ -77,7 +77,11 @@ def _cycle_local(args: argparse.Namespace, state: Path, progress: TerminalProgre
         state, args.backend, allow_bwrap_fallback=args.allow_bwrap, image=args.image
     )
     with open_store(state) as store:
-        return run_cycle(spec, state, backend, store, forced=True, progress=progress).to_dict()
+        try:
+            report = run_cycle(spec, state, backend, store, forced=True, progress=progress)
+        except LedgerError as exc:  # its message names the path; say whose it is
+            raise LedgerError(f"{args.name}: {exc}") from None
+    return report.to_dict()
 
 
 def _number(value: float | None, spec: str = ".1f") -> str:

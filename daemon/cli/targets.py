@@ -10,14 +10,24 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
+
+from pydantic import ValidationError
 
 from daemon.cli import options
 from daemon.errors import Error
 from daemon.paths import targets_dir
 from daemon.registry import CodeTarget, TargetConfig, render
+from daemon.registry.load import _field, _message  # TODO: public in load.py (its owner)
+from daemon.registry.sections import NAME, NAME_RULE
+
+OPTIONS = {"files": "--files", "tests": "--tests", "schedule": "--every", "repo": "--repo"}
+"""The `targets add` option behind each field, so that an error names what was typed."""
+INLINE = frozenset({"schedule", "env_kwargs", "network_kwargs"})
+"""Fields `show` writes on one line: arguments and the schedule, not tables of settings."""
 
 
 def add_parsers(commands: options.Commands) -> None:
@@ -81,21 +91,22 @@ def _add_add(sub: options.Commands) -> None:
         "before it is written (nothing is written if it is invalid). Weights targets are "
         "written by hand: see docs/weights.md.",
     )
-    add.add_argument("name", help="the new target's name")
+    add.add_argument("name", help=f"the new target's name: {NAME_RULE}")
     add.add_argument("--repo", required=True, help="path of the bot's git repository")
     add.add_argument(
         "--files",
         nargs="+",
         required=True,
         metavar="GLOB",
-        help="globs (relative to the repo) of the files that may be rewritten",
+        help="globs (relative to the repo, inside it) of the files that may be rewritten",
     )
     add.add_argument(
         "--tests",
         nargs="+",
         default=["tests"],
         metavar="ARG",
-        help="pytest arguments, relative to the repo (default: tests)",
+        help="pytest arguments: options, and paths relative to the repo, inside it "
+        "(default: tests)",
     )
     add.add_argument(
         "--every", default="15m", help="how often nmd considers a cycle (default: 15m)"
@@ -134,13 +145,68 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    """`nmctl targets show NAME`."""
+    """`nmctl targets show NAME`: every setting nmd uses, defaults filled in."""
     spec = options.registry(args).get(args.name)
     if args.json:
         print(json.dumps(_describe(spec.config, spec.repo), indent=2))
     else:
-        print(f"# {spec.source}\n# repository: {spec.repo}\n{render(spec.config)}", end="")
+        print(f"# {spec.source}\n# repository: {spec.repo}\n{effective(spec.config)}", end="")
     return 0
+
+
+def effective(config: TargetConfig) -> str:
+    """Every setting of `config`, defaults included, as TOML that reads back to it.
+
+    `render` writes only what differs from the defaults (a target file as a person
+    would); `show` must tell what nmd actually uses. Unset options are comments.
+    """
+    lines: list[str] = []
+    tables: list[str] = []
+    for key, value in config.model_dump(mode="json").items():
+        if key == "schedule":
+            lines.append(f"schedule = {_schedule(value)}")
+        elif isinstance(value, dict) and key not in INLINE:
+            tables += _table(key, value)
+        else:
+            lines.append(_setting(key, value))
+    return "\n".join(lines + tables) + "\n"
+
+
+def _schedule(schedule: dict[str, Any]) -> str:
+    if schedule["cron"]:
+        return f"{{ cron = {_toml(schedule['cron'])} }}"
+    return f'{{ every = "{schedule["every"]:g}s" }}'
+
+
+def _table(name: str, data: dict[str, Any]) -> list[str]:
+    lines = ["", f"[{name}]"]
+    nested: list[str] = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            nested += _table(f"{name}.{key}", value)
+        else:
+            lines.append(_setting(key, value))
+    return lines + nested
+
+
+def _setting(key: str, value: Any) -> str:
+    if value is None:
+        return f"# {key}: not set"
+    return f"{_key(key)} = {_toml(value)}"
+
+
+def _key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
+
+
+def _toml(value: Any) -> str:
+    """A TOML value (JSON's strings, numbers, booleans and arrays are TOML's too)."""
+    if isinstance(value, dict):
+        pairs = [f"{_key(k)} = {_toml(v)}" for k, v in value.items() if v is not None]
+        return "{ " + ", ".join(pairs) + " }" if pairs else "{}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return json.dumps(value)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -151,18 +217,34 @@ def cmd_check(args: argparse.Namespace) -> int:
         good, bad = [args.name], []
     else:
         good, bad = list(registry.targets), [str(e) for e in registry.errors.values()]
+    warnings = [w for name in good for w in _warnings(registry.targets[name].config)]
     if args.json:
-        print(json.dumps({"valid": good, "invalid": bad}, indent=2))
+        print(json.dumps({"valid": good, "invalid": bad, "warnings": warnings}, indent=2))
     else:
         for name in good:
             print(f"ok       {name}")
+        for warning in warnings:
+            print(f"warning  {warning}")
         for error in bad:
             print(f"INVALID  {error}")
     return 1 if bad else 0
 
 
+def _warnings(config: TargetConfig) -> list[str]:
+    """What is valid but cannot run here: more cores than this machine has."""
+    cores = os.cpu_count() or 1
+    if config.sandbox.cpus > cores:
+        return [
+            f"{config.name}: sandbox.cpus = {config.sandbox.cpus:g} is more than this "
+            f"machine's {cores} cores; Docker refuses such a sandbox here"
+        ]
+    return []
+
+
 def cmd_add(args: argparse.Namespace) -> int:
     """`nmctl targets add NAME --repo PATH --files GLOB...`: write, validate, or write nothing."""
+    if not NAME.match(args.name):  # before it becomes part of a path
+        raise Error(f"name {args.name!r}: {NAME_RULE}")
     folder = targets_dir(args.targets)
     path = folder / f"{args.name}.toml"
     if path.exists() and not args.force:
@@ -170,18 +252,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     repo = Path(args.repo).expanduser().resolve()
     if not (repo / ".git").exists():
         raise Error(f"--repo {args.repo}: {repo} is not a git repository")
-    try:
-        config = CodeTarget.model_validate(
-            {
-                "name": args.name,
-                "repo": os.path.relpath(repo, folder),
-                "files": args.files,
-                "tests": args.tests,
-                "schedule": {"every": args.every},
-            }
-        )
-    except Exception as exc:
-        raise Error(f"nmctl targets add {args.name}: {exc}") from None
+    config = _new_target(args, os.path.relpath(repo, folder))
     text = render(config)
     if CodeTarget.model_validate(tomllib.loads(text)) != config:  # what we write reads back
         raise Error(f"nmctl targets add {args.name}: the rendered file does not read back")
@@ -191,3 +262,22 @@ def cmd_add(args: argparse.Namespace) -> int:
     os.replace(staging, path)  # atomic: no half-written target file, ever
     options.emit(args, {"wrote": str(path), "target": _describe(config, repo)}, f"wrote {path}")
     return 0
+
+
+def _new_target(args: argparse.Namespace, repo: str) -> CodeTarget:
+    """The target `add` describes, or an error naming the option at fault (never pydantic's)."""
+    try:
+        return CodeTarget.model_validate(
+            {
+                "name": args.name,
+                "repo": repo,
+                "files": args.files,
+                "tests": args.tests,
+                "schedule": {"every": args.every},
+            }
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = _field(first["loc"]) or ""
+        where = OPTIONS.get(field.split(".")[0], field)
+        raise Error(f"{where}: {_message(first)}" if where else _message(first)) from None

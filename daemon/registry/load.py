@@ -8,12 +8,16 @@ file that evolution may replace (see docs/weights.md).
 
 A bad file is an error that names the file, the field and what was expected;
 unknown keys are errors too. One bad file never hides the others: the registry
-keeps every valid target and reports the rest.
+keeps every valid target and reports the rest. A file over `target_file_limit()`
+(or not a regular file) is refused unread, so a hostile one costs no memory.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import re
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,6 +38,11 @@ RENAMED: dict[str, dict[str, str]] = {
 _warned: set[tuple[str, str]] = set()
 TargetConfig = CodeTarget | WeightsTarget
 log = logging.getLogger(__name__)
+MAX_TARGET_FILE = 256 * 1024
+"""The default largest target file, in bytes: real ones are a few hundred bytes."""
+TARGET_LIMIT_VARIABLE = "NEUROMUTANT_MAX_TARGET_FILE"
+_SIZE = re.compile(r"^(\d+)\s*([kmg]?)(?:i?b)?$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}
 MODELS: dict[str, type[CodeTarget] | type[WeightsTarget]] = {
     "code": CodeTarget,
     "weights": WeightsTarget,
@@ -81,9 +90,7 @@ def load_target(path: Path, state: Path) -> TargetSpec:
     """
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text())
-    except OSError as exc:
-        raise TargetError(path, None, f"cannot read: {exc.strerror or exc}") from exc
+        raw = tomllib.loads(_read(path))
     except tomllib.TOMLDecodeError as exc:
         raise TargetError(path, None, f"not valid TOML: {exc}") from exc
     kind = raw.get("kind", "code")
@@ -105,6 +112,62 @@ def load_target(path: Path, state: Path) -> TargetSpec:
     if example is not None and not example.is_dir():
         raise TargetError(path, "example", f"{example} is not a directory")
     return TargetSpec(config, path, (base / repo).resolve(), example)
+
+
+def target_file_limit(path: Path) -> int:
+    """The largest target file, in bytes: ``$NEUROMUTANT_MAX_TARGET_FILE``, else 256 KiB.
+
+    Raises:
+        TargetError: naming ``path`` and the variable, when it is not a positive size.
+    """
+    raw = os.environ.get(TARGET_LIMIT_VARIABLE, "").strip()
+    if not raw:
+        return MAX_TARGET_FILE
+    match = _SIZE.match(raw)
+    if not match or int(match.group(1)) <= 0:
+        raise TargetError(
+            path, None, f"${TARGET_LIMIT_VARIABLE}={raw!r}: expected a size such as 262144 or 256k"
+        )
+    return int(match.group(1)) * _UNITS[match.group(2).lower()]
+
+
+def _read(path: Path) -> str:
+    """The text of a target file: a regular file, at most `target_file_limit` bytes, UTF-8.
+
+    Raises:
+        TargetError: naming the file and, for a file too big, its size and the limit.
+    """
+    limit = target_file_limit(path)
+    try:
+        # O_NONBLOCK: a FIFO in the folder must not hang the daemon in open().
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as file:
+            info = os.fstat(file.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise TargetError(path, None, "not a regular file")
+            data = file.read(limit + 1)
+    except OSError as exc:
+        raise TargetError(path, None, f"cannot read: {exc.strerror or exc}") from exc
+    if len(data) > limit:
+        size = max(info.st_size, len(data))
+        raise TargetError(
+            path,
+            None,
+            f"{_size(size)} is over the limit of {_size(limit)} for a target file "
+            f"(raise ${TARGET_LIMIT_VARIABLE} to allow it)",
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TargetError(path, None, f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+
+
+def _size(size: int) -> str:
+    """``600 bytes``, ``128 KiB``, ``5.0 MiB``: exact when it is a whole number of units."""
+    for unit, scale in (("MiB", 2**20), ("KiB", 2**10)):
+        if size >= scale:
+            return f"{size // scale} {unit}" if size % scale == 0 else f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"
 
 
 def _renamed(path: Path, kind: str, raw: dict[str, Any]) -> dict[str, Any]:

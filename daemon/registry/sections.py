@@ -6,31 +6,70 @@ refused, and each error names the field (`daemon.registry.load` adds the file).
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from policies.roi import DEFAULT_ALPHA
 from policies.trigger import QOptions
 from sandbox.errors import LimitError
-from sandbox.job import Limits, parse_duration
+from sandbox.job import Limits, parse_duration, parse_size
 
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+NAME_RULE = (
+    "use lower-case letters, digits, '-' or '_', starting with a letter, at most 63 characters"
+)
+"""What `NAME` accepts, in words: for error messages and `nmctl targets add --help`."""
+DAY = 86_400.0
+MAX_CYCLE_SECONDS = DAY
+"""A cycle's budget, or one sandbox run's timeout, beyond a day is a typo (or `inf`)."""
+MAX_INTERVAL_SECONDS = 366 * DAY
+MAX_CPUS = 64.0
+"""Cores one sandbox may have. A fixed bound, not this machine's count, so that a file
+valid here is valid on the daemon's host too; `nmctl targets check` warns when the
+value is more than this machine has (Docker refuses that at run time)."""
+MIN_CPUS = 0.01
+"""Docker's own smallest CPU quota."""
+MIN_MEMORY = 64 * 2**20
+"""Below 64 MiB Python and pytest cannot even start: every run would fail as a crash."""
 
 
-def _duration(value: Any) -> float:
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:g}h"
+
+
+def _duration(value: Any, most: float = MAX_INTERVAL_SECONDS) -> float:
     try:
-        return parse_duration(value, "duration")
+        seconds = parse_duration(value, "duration")
     except LimitError as exc:
         raise ValueError(f"expected a duration such as '15m' or '60s', got {value!r}") from exc
+    if not math.isfinite(seconds) or seconds > most:
+        raise ValueError(
+            f"expected a duration such as '15m' or '60s' of at most {_hours(most)}, got {value!r}"
+        )
+    return seconds
 
 
 Duration = Annotated[float, BeforeValidator(_duration)]
+"""A positive, finite duration of at most a year (a schedule's interval)."""
+CycleDuration = Annotated[
+    float, BeforeValidator(functools.partial(_duration, most=MAX_CYCLE_SECONDS))
+]
+"""A positive, finite duration of at most a day (what one cycle may spend)."""
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Schedule(_Strict):
@@ -57,7 +96,7 @@ class Budget(_Strict):
     """What one cycle may spend."""
 
     candidates: int = Field(64, gt=0, le=100_000)
-    seconds: Duration = 300.0
+    seconds: CycleDuration = 300.0
 
 
 class SearchSpec(_Strict):
@@ -95,13 +134,50 @@ class SandboxSpec(_Strict):
     """Limits of each candidate's sandbox run."""
 
     memory: str = "512m"
-    cpus: float = Field(1.0, gt=0)
+    cpus: float = 1.0
     pids: int = Field(256, gt=0)
     timeout: str = "60s"
     parallel: int = Field(1, gt=0, le=64)
     """Sandboxes (batches) evaluated at once."""
     batch: int = Field(16, gt=0, le=1000)
     """Candidates per batch: one container, a fork per candidate."""
+
+    @field_validator("memory")
+    @classmethod
+    def _memory(cls, value: str) -> str:
+        try:
+            size = parse_size(value, "memory")
+        except LimitError:
+            return value  # `_limits_parse` says what is expected
+        if size < MIN_MEMORY:
+            raise ValueError(
+                f"{value!r} is too little memory for Python and pytest to start: "
+                f"give at least {MIN_MEMORY // 2**20}m"
+            )
+        return value
+
+    @field_validator("cpus")
+    @classmethod
+    def _cpus(cls, value: float) -> float:
+        if not MIN_CPUS <= value <= MAX_CPUS:
+            raise ValueError(
+                f"expected {MIN_CPUS:g} to {MAX_CPUS:g} cores per sandbox, got {value:g}"
+            )
+        return value
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout(cls, value: str) -> str:
+        try:
+            seconds = parse_duration(value, "timeout")
+        except LimitError:
+            return value  # `_limits_parse` says what is expected
+        if not math.isfinite(seconds) or seconds > MAX_CYCLE_SECONDS:
+            raise ValueError(
+                f"expected a timeout such as '60s' of at most {_hours(MAX_CYCLE_SECONDS)}, "
+                f"got {value!r}"
+            )
+        return value
 
     @model_validator(mode="after")
     def _limits_parse(self) -> SandboxSpec:
@@ -143,11 +219,9 @@ class _Target(_Strict):
     sandbox: SandboxSpec = SandboxSpec()
     author: Author = Author()
 
-    @model_validator(mode="after")
-    def _name(self) -> _Target:
-        if not NAME.match(self.name):
-            raise ValueError(
-                f"name {self.name!r} must be lower-case letters, digits, '-' or '_', "
-                "starting with a letter"
-            )
-        return self
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not NAME.match(value):
+            raise ValueError(f"{value!r}: {NAME_RULE}")
+        return value

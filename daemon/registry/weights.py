@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from daemon.registry.sections import (
-    Duration,
+    CycleDuration,
     SandboxSpec,
     Schedule,
     TriggerSpec,
@@ -122,7 +122,7 @@ class WeightsBudget(_Strict):
     """What one cycle of a weights target may spend on evolution: the first limit reached."""
 
     generations: int | None = Field(30, gt=0, le=1_000_000)
-    seconds: Duration = 600.0
+    seconds: CycleDuration = 600.0
     """Wall-clock seconds of evolution, over every resumption of an interrupted run."""
     env_steps: int | None = Field(None, gt=0)
     stop_at: float | None = None

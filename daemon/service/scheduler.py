@@ -11,6 +11,7 @@ cycle that crashes is logged and its target backs off; the others go on.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -28,6 +29,7 @@ from watchdog.observers import Observer
 
 from daemon.cycles import run_cycle
 from daemon.cycles.events import Progress, to_dict
+from daemon.cycles.report import CycleReport
 from daemon.cycles.trigger import decide
 from daemon.errors import Error
 from daemon.ledger import LedgerError, open_ledger
@@ -200,7 +202,8 @@ class Service:
         explored = " (exploring)" if decision.explored else ""
         log.info("%s: %s%s [%s]: %s", name, decision.action, explored, state, decision.reason)
         if decision.act:
-            self.run(name, forced=False, share=decision.share, decision=row)
+            with contextlib.suppress(Error):  # `run` has logged why
+                self.run(name, forced=False, share=decision.share, decision=row)
 
     def run(
         self,
@@ -210,21 +213,50 @@ class Service:
         share: float = 1.0,
         decision: int | None = None,
         progress: Progress | None = None,
-    ) -> dict[str, Any] | None:
-        """One cycle of `name`, within the concurrency bound; the report, or None if busy.
+    ) -> dict[str, Any]:
+        """One cycle of `name`, within the concurrency bound; its report.
 
         `share` is the share of the target's budget the trigger policy gave it, and
         `decision` the id of that decision in the log; the cycle's ROI goes to the policy.
+
+        Raises:
+            Error: why no cycle ran, or why it crashed (logged here, in one line
+                unless it is a bug): a cycle of the target is already running
+                (`TargetBusy`), nmd is stopping, or the repository is missing or unusable.
         """
         target = self.targets[name]
         with self.slots:
             if self.stopping.is_set():
-                return None
-            target.running = True
-            notify.notify(STATUS=self.status_line())
-            store = open_store(self.state)
-            try:
-                report = run_cycle(
+                log.info("%s: no cycle: nmd is stopping", name)
+                raise Error(f"{name}: nmd is stopping; no new cycle starts")
+            missing = missing_repository(target.spec)
+            if missing:
+                log.error("%s", missing)
+                raise LedgerError(missing)
+            report = self._cycle(target, forced, share, decision, progress)
+        if report.status == CycleStatus.ERROR:
+            self._back_off(target)
+        else:
+            target.failures = 0
+        target.last = report.to_dict()
+        log.info("%s: cycle %d %s: %s", name, report.cycle, report.status, report.reason)
+        return target.last
+
+    def _cycle(
+        self,
+        target: TargetState,
+        forced: bool,
+        share: float,
+        decision: int | None,
+        progress: Progress | None,
+    ) -> CycleReport:
+        """Run the cycle, marked running; turn each failure into an `Error` saying why."""
+        name = target.spec.name
+        target.running = True
+        notify.notify(STATUS=self.status_line())
+        try:
+            with open_store(self.state) as store:
+                return run_cycle(
                     target.spec,
                     self.state,
                     self.backend,
@@ -235,24 +267,20 @@ class Service:
                     stop=self.stopping,
                     progress=progress,
                 )
-            except TargetBusy as exc:
-                log.info("%s: %s", name, exc)
-                return None
-            except Exception:
-                log.exception("%s: the cycle crashed", name)
-                self._back_off(target)
-                return None
-            finally:
-                store.close()
-                target.running = False
-                notify.notify(STATUS=self.status_line())
-        if report.status == CycleStatus.ERROR:
+        except TargetBusy as exc:
+            log.info("%s: %s", name, exc)
+            raise
+        except Error as exc:  # the ledger's: a repository it cannot use
+            log.error("%s: %s", name, exc)
             self._back_off(target)
-        else:
-            target.failures = 0
-        target.last = report.to_dict()
-        log.info("%s: cycle %d %s: %s", name, report.cycle, report.status, report.reason)
-        return target.last
+            raise Error(f"{name}: {exc}") from None
+        except Exception as exc:
+            log.exception("%s: the cycle crashed", name)
+            self._back_off(target)
+            raise Error(f"{name}: the cycle crashed: {type(exc).__name__}: {exc}") from None
+        finally:
+            target.running = False
+            notify.notify(STATUS=self.status_line())
 
     def _back_off(self, target: TargetState) -> None:
         target.failures += 1
@@ -279,20 +307,22 @@ class Service:
             raise Error(
                 f"unknown command {command!r}: expected status, cycle, pause, resume, reload or log"
             )
-        target = self.targets.get(name or "")
+        if not isinstance(name, str):
+            raise Error(f"{command}: 'name' must be a target's name, got {type(name).__name__}")
+        target = self.targets.get(name)
         if target is None:
-            raise UnknownTarget(name or "", list(self.targets))
+            raise UnknownTarget(name, list(self.targets))
         if command in ("pause", "resume"):
             target.paused = command == "pause"
             log.info("%s: %sd by request", name, command)
             notify.notify(STATUS=self.status_line())
             return self.status()["targets"][name]
         if command == "log":
-            return open_ledger(target.spec).log(name, int(request.get("limit", 50)))
-        report = self.run(name, forced=True, progress=lambda event: send(to_dict(event)))
-        if report is None:
-            raise Error(f"{name}: a cycle is already running, or nmd is stopping")
-        return report
+            limit = request.get("limit", 50)
+            if not isinstance(limit, int) or isinstance(limit, bool) or not 0 < limit <= 10_000:
+                raise Error(f"log: 'limit' must be a number of commits, 1 to 10000, not {limit!r}")
+            return open_ledger(target.spec).log(name, limit)
+        return self.run(name, forced=True, progress=lambda event: send(to_dict(event)))
 
     def status(self) -> dict[str, Any]:
         """Every target: paused, running, next tick, failures, and the last cycle's report."""
@@ -322,6 +352,16 @@ class _Changes(FileSystemEventHandler):
         paths = [event.src_path, getattr(event, "dest_path", "")]
         if any(str(p).endswith(".toml") for p in paths):
             self.callback()
+
+
+def missing_repository(spec: TargetSpec) -> str | None:
+    """Why `spec`'s repository cannot be had: missing, and no example to make it from."""
+    if spec.repo.exists() or spec.example is not None:
+        return None
+    return (
+        f"{spec.name}: its repository {spec.repo} is missing "
+        "(and it has no example to recreate it from)"
+    )
 
 
 def _trigger(spec: TargetSpec) -> Any:

@@ -6,7 +6,9 @@ import functools
 import importlib
 import inspect
 import logging
+import os
 import pkgutil
+import re
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -20,6 +22,13 @@ log = logging.getLogger(__name__)
 
 _OPERATORS_PACKAGE = "policies.codemods.operators"
 _COMPILE_LOCK = threading.Lock()
+MAX_SOURCE_BYTES = 128 * 1024
+"""The default largest rewritable file: enumerating one this big takes tens of seconds."""
+MAX_MUTATIONS = 20_000
+"""The default most mutations listed for one file."""
+SOURCE_LIMIT_VARIABLE = "NEUROMUTANT_MAX_SOURCE_FILE"
+_SIZE = re.compile(r"^(\d+)\s*([kmg]?)(?:i?b)?$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}
 
 
 @functools.cache
@@ -103,8 +112,33 @@ def _operator(name: str) -> Operator:
     return operators[name]
 
 
+def source_limit() -> int:
+    """The largest source file enumerated, in bytes (else minutes and gigabytes of the host).
+
+    ``$NEUROMUTANT_MAX_SOURCE_FILE`` when set (bytes, or with a unit: ``256k``), else
+    `MAX_SOURCE_BYTES`.
+
+    Raises:
+        MutationError: If the variable is set to something else than a positive size.
+    """
+    raw = os.environ.get(SOURCE_LIMIT_VARIABLE, "").strip()
+    if not raw:
+        return MAX_SOURCE_BYTES
+    match = _SIZE.match(raw)
+    if not match or int(match.group(1)) <= 0:
+        raise MutationError(
+            f"${SOURCE_LIMIT_VARIABLE}={raw!r}: expected a size in bytes, such as 262144 or 256k"
+        )
+    return int(match.group(1)) * _UNITS[match.group(2).lower()]
+
+
 def enumerate_mutations(
-    source: str, path: str, operators: Iterable[str] | None = None
+    source: str,
+    path: str,
+    operators: Iterable[str] | None = None,
+    *,
+    max_bytes: int | None = None,
+    max_mutations: int = MAX_MUTATIONS,
 ) -> list[Mutation]:
     """All mutations of one file's source, over all (or the named) operators.
 
@@ -113,43 +147,149 @@ def enumerate_mutations(
     the same text as an earlier one, so no candidate costs a sandbox run for nothing. An
     operator that fails on this source (a bug) is logged and skipped.
 
+    When the operators offer more than ``max_mutations`` edits, each gets a fair share of
+    them, sampled evenly across the file (a warning says so): memory and time stay bounded.
+
     Args:
         source: The file's text.
         path: Its path relative to the target repository, recorded in each mutation and used
             in error messages.
         operators: The names of the operators to use; all of them when None.
+        max_bytes: The largest source accepted, in bytes; `source_limit()` when None.
+        max_mutations: The most mutations listed.
 
     Returns:
         The mutations, each replayable with `apply_mutation`.
 
     Raises:
-        MutationError: If the source does not compile or parse, or an operator is unknown.
+        MutationError: If the source is over ``max_bytes``, does not compile or parse, or an
+            operator is unknown.
     """
+    _check_size(source, path, source_limit() if max_bytes is None else max_bytes)
     if isinstance(operators, str):
         operators = [operators]
     chosen = sorted(catalogue()) if operators is None else sorted(set(operators))
     selected = [_operator(name) for name in chosen]
     module = _parse(source, path)
-    flags = analyse(module).future_flags
-    seen = {source}
+    counts = [_count(operator, module, path) for operator in selected]
+    quotas = _quotas(counts, max_mutations)
+    if sum(counts) > max_mutations:
+        log.warning(
+            "%s: %d possible mutations, over the limit of %d: a sample of them is tried",
+            path,
+            sum(counts),
+            max_mutations,
+        )
+    seen = _Texts(source)
     found: list[Mutation] = []
-    for operator in selected:
-        try:
-            candidates = list(_checked_candidates(operator, module, path))
-        except Exception:  # a bug of one operator must not cost the others
-            log.warning("%s: operator %s failed; skipped", path, operator.name, exc_info=True)
-            continue
-        for mutation, make in candidates:
+    flags = analyse(module).future_flags
+    for operator, count, quota in zip(selected, counts, quotas, strict=True):
+        stride = -(-count // quota) if quota else 0
+        found += _enumerate_one(operator, module, path, stride, seen, flags)
+    return found
+
+
+def _check_size(source: str, path: str, limit: int) -> None:
+    """Refuse a source over ``limit`` bytes before any work is done on it."""
+    size = len(source.encode("utf-8", "surrogatepass"))
+    if size > limit:
+        raise MutationError(
+            f"{path}: {_size(size)} is over the limit of {_size(limit)} for a rewritable file "
+            f"(raise ${SOURCE_LIMIT_VARIABLE} to allow it)"
+        )
+
+
+def _enumerate_one(
+    operator: Operator, module: cst.Module, path: str, stride: int, seen: _Texts, flags: int
+) -> list[Mutation]:
+    """The new mutations of one operator: every ``stride``-th of its candidates, checked."""
+    if stride <= 0:
+        return []
+    kept: list[Mutation] = []
+    mark = seen.mark()
+    try:
+        for index, (mutation, make) in enumerate(_checked_candidates(operator, module, path)):
+            if index % stride:
+                continue
             try:
                 new, unit = make()
             except MutationError:
                 continue
-            if new in seen:
-                continue
-            seen.add(new)
-            if _compile_problem(unit, path, flags) is None:
-                found.append(mutation)
-    return found
+            if seen.add(new, functools.partial(_first, make)) and (
+                _compile_problem(unit, path, flags) is None
+            ):
+                kept.append(mutation)
+    except Exception:  # a bug of one operator must not cost the others
+        log.warning("%s: operator %s failed; skipped", path, operator.name, exc_info=True)
+        seen.rollback(mark)
+        return []
+    return kept
+
+
+def _count(operator: Operator, module: cst.Module, path: str) -> int:
+    """How many candidates the operator offers, without making any.
+
+    1 if it fails: `_enumerate_one` then meets the failure again, and logs it.
+    """
+    try:
+        if isinstance(operator, SiteOperator):
+            return sum(len(site.edits) for site in operator.sites(module))
+        return sum(1 for _ in operator.candidates(module, path))
+    except Exception:
+        return 1
+
+
+def _quotas(counts: list[int], limit: int) -> list[int]:
+    """Each count's share of ``limit``: all of a small one, an even split of the rest."""
+    quotas = [0] * len(counts)
+    left = limit
+    ranked = sorted(range(len(counts)), key=counts.__getitem__)
+    for rank, index in enumerate(ranked):
+        quotas[index] = min(counts[index], left // (len(counts) - rank))
+        left -= quotas[index]
+    return quotas
+
+
+class _Texts:
+    """The new sources seen so far, by hash; what made each is kept to compare on a match.
+
+    Keeping hashes rather than texts bounds memory: each text is the whole file.
+    """
+
+    def __init__(self, source: str) -> None:
+        self._makes: dict[int, list[Callable[[], str]]] = {hash(source): [lambda: source]}
+        self._added: list[int] = []
+
+    def add(self, text: str, make: Callable[[], str]) -> bool:
+        """Whether ``text`` is new; it is remembered (as ``make``) when it is."""
+        key = hash(text)
+        makes = self._makes.setdefault(key, [])
+        if any(made() == text for made in makes):
+            return False
+        makes.append(make)
+        self._added.append(key)
+        return True
+
+    def mark(self) -> int:
+        """A point to `rollback` to."""
+        return len(self._added)
+
+    def rollback(self, mark: int) -> None:
+        """Forget the texts added since ``mark``."""
+        while len(self._added) > mark:
+            self._makes[self._added.pop()].pop()
+
+
+def _first(make: Callable[[], tuple[str, str]]) -> str:
+    return make()[0]
+
+
+def _size(size: int) -> str:
+    """``600 bytes``, ``128 KiB``, ``5.0 MiB``: exact when it is a whole number of units."""
+    for unit, scale in (("MiB", 2**20), ("KiB", 2**10)):
+        if size >= scale:
+            return f"{size // scale} {unit}" if size % scale == 0 else f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"
 
 
 def _checked_candidates(

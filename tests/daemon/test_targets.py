@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import textwrap
 from pathlib import Path
@@ -221,3 +222,83 @@ def test_the_old_name_of_a_renamed_key_is_read_with_a_warning(tmp_path, caplog):
     config = load_target(path, tmp_path).config
     assert config.network == "policy:Policy" and config.network_kwargs["hidden"] == [16]
     assert f"{path}: 'policy' is deprecated; call it 'network'" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        (('["beta/*.py"]', '["../../etc/*"]'), "files", "'../../etc/*' is outside the repo"),
+        (('["beta/*.py"]', '["beta/*.py", "/etc/*"]'), "files", "'/etc/*' is outside the repo"),
+        (('"beta/*.py"]', '"beta/*.py"]\ntests = ["/etc"]'), "tests", "'/etc' is outside"),
+        (('"beta/*.py"]', '"beta/*.py"]\ntests = ["t/../../x"]'), "tests", "is outside"),
+        (('"beta/*.py"]', '"beta/*.py"]\ntests = ["--rootdir=/"]'), "tests", "'/' is outside"),
+        (('"beta/*.py"]', '"beta/*.py"]\ntests = ["tests", "-k"]'), "tests", "'-k' needs a value"),
+        (('"beta/*.py"]', '"beta/*.py"]\nheld_out = ["../held"]'), "held_out", "is outside"),
+        (('seconds = "2m"', "seconds = inf"), "budget.seconds", "at most 24h, got inf"),
+        (('seconds = "2m"', "seconds = nan"), "budget.seconds", "at most 24h, got nan"),
+        (('seconds = "2m"', 'seconds = "25h"'), "budget.seconds", "at most 24h"),
+        (('seconds = "2m"', f'seconds = "{"9" * 400}h"'), "budget.seconds", "at most 24h"),
+        (('every = "10m"', "every = inf"), "schedule.every", "at most"),
+        (('memory = "256m"', 'memory = "1k"'), "sandbox.memory", "give at least 64m"),
+        (('memory = "256m"', 'memory = "256m"\ncpus = 1000'), "sandbox.cpus", "to 64 cores"),
+        (('memory = "256m"', 'memory = "256m"\ncpus = 0.001'), "sandbox.cpus", "0.01 to 64"),
+        (('memory = "256m"', 'memory = "256m"\ncpus = inf'), "sandbox.cpus", "finite"),
+        (('timeout = "20s"', 'timeout = "25h"'), "sandbox.timeout", "at most 24h"),
+        (('timeout = "20s"', f'timeout = "{"9" * 400}s"'), "sandbox.timeout", "at most 24h"),
+        (('name = "beta"', 'name = "Beta"'), "name", "'Beta': use lower-case letters"),
+    ],
+)
+def test_hostile_values_name_the_file_and_the_field(tmp_path, change, field, message):
+    path = write(tmp_path, "beta", GOOD.replace(*change))
+    before = path.read_bytes()
+    with pytest.raises(TargetError, match=re.escape(f"{path}: {field}: ")) as caught:
+        load_target(path, tmp_path)
+    assert message in str(caught.value)
+    assert "http" not in str(caught.value)  # pydantic's web addresses never reach a person
+    assert path.read_bytes() == before and list(tmp_path.iterdir()) == [path]
+
+
+def test_pytest_options_and_node_ids_inside_the_repository_are_fine(tmp_path):
+    tests = '["tests", "-k", "a or b", "-x", "--tb=short", "tests/t.py::test[1/2]", "-p", "no:x"]'
+    text = GOOD.replace('"beta/*.py"]', f'"beta/*.py"]\ntests = {tests}\nheld_out = ["held"]')
+    config = load_target(write(tmp_path, "beta", text), tmp_path).config
+    assert config.tests[2] == "a or b" and config.held_out == ("held",)
+
+
+def test_a_weights_budget_of_infinite_seconds_names_the_field(tmp_path):
+    path = write(tmp_path, "pole", WEIGHTS.replace("stop_at = 500", "seconds = inf"))
+    with pytest.raises(TargetError, match=re.escape(f"{path}: budget.seconds: ")):
+        load_target(path, tmp_path)
+    path = write(tmp_path, "pole", WEIGHTS.replace("stop_at = 500", "stop_at = nan"))
+    with pytest.raises(TargetError, match=re.escape(f"{path}: budget.stop_at: ")):
+        load_target(path, tmp_path)
+
+
+def test_a_target_file_that_is_not_a_regular_file_is_refused_unread(tmp_path):
+    fifo = tmp_path / "beta.toml"
+    os.mkfifo(fifo)  # opening it for reading would wait for a writer forever
+    with pytest.raises(TargetError, match=re.escape(f"{fifo}: not a regular file")):
+        load_target(fifo, tmp_path / "state")
+    zero = tmp_path / "gamma.toml"
+    zero.symlink_to("/dev/zero")  # endless
+    with pytest.raises(TargetError, match=re.escape(f"{zero}: not a regular file")):
+        load_target(zero, tmp_path / "state")
+
+
+def test_a_target_file_that_is_not_utf8_names_the_byte(tmp_path):
+    path = tmp_path / "beta.toml"
+    path.write_bytes(GOOD.encode() + b"# caf\xe9\n")
+    with pytest.raises(
+        TargetError, match=re.escape(f"{path}: not UTF-8 text: invalid continuation")
+    ):
+        load_target(path, tmp_path / "state")
+
+
+def test_the_target_file_limit_comes_from_the_environment(tmp_path, monkeypatch):
+    path = write(tmp_path, "beta", GOOD)
+    monkeypatch.setenv("NEUROMUTANT_MAX_TARGET_FILE", "100")
+    with pytest.raises(TargetError, match=r"over the limit of 100 bytes for a target file"):
+        load_target(path, tmp_path / "state")
+    monkeypatch.setenv("NEUROMUTANT_MAX_TARGET_FILE", "-5")
+    with pytest.raises(TargetError, match=r"\$NEUROMUTANT_MAX_TARGET_FILE='-5': expected a size"):
+        load_target(path, tmp_path / "state")

@@ -416,3 +416,34 @@ def test_the_fix_of_a_one_line_bug_is_enumerated(name: str):
     buggy, fixed = REPAIRS[name]
     results = [apply_mutation(buggy, m) for m in enumerate_mutations(buggy, "bug.py")]
     assert fixed in results
+
+
+# --- limits ----------------------------------------------------------------------------------
+
+
+def test_a_capped_enumeration_samples_every_operator_across_the_file(
+    sample_mutations: list[Mutation], caplog: pytest.LogCaptureFixture
+):
+    capped = enumerate_mutations(SAMPLE, "shop/inventory.py", max_mutations=40)
+    assert 0 < len(capped) <= 40
+    assert "shop/inventory.py: " in caplog.text and "over the limit of 40" in caplog.text
+    assert len({m.operator for m in capped}) >= len({m.operator for m in sample_mutations}) // 2
+    assert max(m.line for m in capped) > 0.8 * max(m.line for m in sample_mutations)
+    assert [apply_mutation(SAMPLE, m) for m in capped]  # each replays
+    assert enumerate_mutations(SAMPLE, "shop/inventory.py", max_mutations=40) == capped
+
+
+def test_a_cap_above_the_count_changes_nothing(sample_mutations: list[Mutation]):
+    assert enumerate_mutations(SAMPLE, "shop/inventory.py", max_mutations=10**6) == sample_mutations
+
+
+def test_the_source_size_limit_is_an_argument_or_the_environment(monkeypatch: pytest.MonkeyPatch):
+    source = "x = 1 < 2\n" * 200  # 2000 bytes
+    monkeypatch.setenv("NEUROMUTANT_MAX_SOURCE_FILE", "1k")
+    message = "m.py: 2.0 KiB is over the limit of 1 KiB for a rewritable file"
+    with pytest.raises(MutationError, match=re.escape(message)):
+        enumerate_mutations(source, "m.py")
+    assert enumerate_mutations(source, "m.py", ["compare-swap"], max_bytes=2000)
+    monkeypatch.setenv("NEUROMUTANT_MAX_SOURCE_FILE", "lots")
+    with pytest.raises(MutationError, match=r"^\$NEUROMUTANT_MAX_SOURCE_FILE='lots': expected"):
+        enumerate_mutations(source, "m.py")
