@@ -1,4 +1,4 @@
-"""Neuroevolution benchmark: DualMixture vs plain Gaussian mutation vs OpenAI-ES.
+"""Neuroevolution benchmark: DualMixture vs plain Gaussian mutation vs OpenAI-ES vs CMA-ES.
 
 Each method gets the same budget of environment steps on each environment, for
 several seeds. Reported per run: environment steps and wall time until the
@@ -18,6 +18,10 @@ the figures measure the search methods, not container start-up. `--sandbox`
 evaluates in Docker as the daemon does (one container per slice of the
 population, `--workers` at once). The daemon path always uses the sandbox.
 
+Like torch, numpy's BLAS runs on one thread (unless OPENBLAS_NUM_THREADS says
+otherwise): CMA-ES's small eigendecompositions are several times slower spread
+over busy cores, which would measure the machine's load, not the method.
+
     .venv/bin/python bench/neuroevo.py --envs cartpole --seeds 3 --steps 2000000
     .venv/bin/python bench/neuroevo.py --envs lander --methods dualmixture --steps 20000000
 """
@@ -26,12 +30,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy loads its BLAS
 
 import numpy as np
 import torch
@@ -48,7 +55,8 @@ ENVS = {
     "cartpole": {"id": "CartPole-v1", "obs": 4, "act": 2, "hidden": (16,), "solve": 475.0},
     "lander": {"id": "LunarLander-v3", "obs": 8, "act": 4, "hidden": (32, 32), "solve": 200.0},
 }
-METHODS = ("dualmixture", "gaussian", "es")
+METHODS = ("dualmixture", "gaussian", "es", "cmaes")
+FIXED_SHAPE = ("es", "cmaes")  # no crossover
 VALIDATION = holdout_seeds(20)
 FINAL = holdout_seeds(100, start=1000)
 
@@ -117,7 +125,7 @@ def run_one(env: str, method: str, seed: int, args: argparse.Namespace) -> dict:
         generations=None,
         env_steps=args.steps,
         sigma=args.sigma,
-        crossover=args.crossover if method != "es" else 0.0,
+        crossover=0.0 if method in FIXED_SHAPE else args.crossover,
     )
     strategy = config.strategy(spec)
     play = sandboxed(info["id"], spec, args.workers) if args.sandbox else InProcess(info["id"])

@@ -91,7 +91,7 @@ class RunFolder:
     def ancestor(self, method: str, flat: np.ndarray | None) -> Genome | None:
         """The genome kept from the last verified commit, if it can seed this run."""
         path = self.genome_path
-        if flat is None or method == "es" or not path.is_file():
+        if flat is None or method in ("es", "cmaes") or not path.is_file():
             return None
         try:
             genome = Genome.load(path)

@@ -31,6 +31,7 @@ from daemon.cycles.report import CycleReport
 from daemon.cycles.run_account import RunAccount, finite
 from daemon.cycles.runs import RunFolder
 from daemon.registry import WeightsTarget
+from daemon.registry.weights import FIXED_SHAPE
 from policies.errors import WeightsFileError
 from policies.neuro.accept import Verdict, compare
 from policies.neuro.config import EvolutionConfig
@@ -275,7 +276,11 @@ class WeightsCycle(Cycle):
 
     def finalists(self, result: RunResult, strategy: Any) -> list[Genome]:
         """The run's champion and the best of its last generation (its elite, or the ES center)."""
-        keep = 1 if self.config.evolution.method == "es" else max(1, self.config.evolution.elite)
+        keep = (
+            1
+            if self.config.evolution.method in FIXED_SHAPE
+            else max(1, self.config.evolution.elite)
+        )
         out: list[Genome] = []
         for genome in [result.champion, *strategy.ask()[:keep]]:
             if not any(genome.same_bits(o) for o in out):

@@ -26,6 +26,8 @@ if TYPE_CHECKING:  # numpy and the neuroevolution library load only when a weigh
 
 ENTRY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
 WEIGHTS_SUFFIXES = (".safetensors", ".pt", ".pth")
+FIXED_SHAPE = ("es", "cmaes")
+"""Methods that search one distribution over a fixed network, with no genomes to cross."""
 MIN_HOLDOUT = 30
 """Held-out episodes acceptance needs at least (`policies.neuro.accept.MIN_EPISODES`)."""
 
@@ -75,8 +77,9 @@ class StructureSpec(_Strict):
 class EvolutionSpec(_Strict):
     """How a weights target's population is searched (`policies.neuro.config`)."""
 
-    method: Literal["dualmixture", "gaussian", "es"] = "dualmixture"
-    """dualmixture: self-referential mutators; gaussian: plain mutation; es: OpenAI-ES."""
+    method: Literal["dualmixture", "gaussian", "es", "cmaes"] = "dualmixture"
+    """dualmixture: self-referential mutators; gaussian: plain mutation; es: OpenAI-ES;
+    cmaes: CMA-ES (pycma; a diagonal covariance above 2,000 parameters)."""
     population: int = Field(32, ge=3, le=10_000)
     seed: int = 0
     """Seeds each run, together with the number of the cycle that starts it."""
@@ -99,10 +102,10 @@ class EvolutionSpec(_Strict):
     def _consistent(self) -> EvolutionSpec:
         if self.elite >= self.population:
             raise ValueError(f"elite {self.elite} must be below population {self.population}")
-        if self.method == "es" and (self.structure or self.speciation or self.crossover):
+        if self.method in FIXED_SHAPE and (self.structure or self.speciation or self.crossover):
             raise ValueError(
-                "method 'es' has a fixed shape and no genomes to cross: use dualmixture or "
-                "gaussian for structure, speciation or crossover"
+                f"method {self.method!r} has a fixed shape and no genomes to cross: use "
+                "dualmixture or gaussian for structure, speciation or crossover"
             )
         return self
 

@@ -5,7 +5,7 @@
 - `weights`: the named weights file a target commits;
 - `mutator`, `dualmixture`: plain Gaussian mutation and the self-referential DualMixture;
 - `speciation`, `structure`: learned speciation and structural edits, options of a run;
-- `strategy`, `es`: the genetic algorithm and OpenAI-ES behind one interface;
+- `strategy`, `es`, `cmaes`: the genetic algorithm, OpenAI-ES and CMA-ES behind one interface;
 - `evolve`, `checkpoint`, `curve`, `progress`: the loop, its checkpoints, curve and bar;
 - `accept`: held-out comparison with the committed weights; `config`: a run's settings.
 """
@@ -13,6 +13,7 @@
 from policies.errors import ConfigError, Error, StructureError, WeightsFileError
 
 from .accept import Verdict, compare
+from .cmaes import CMAES, CMAOptions
 from .config import EvolutionConfig
 from .dualmixture import DualMixture
 from .es import ESOptions, OpenAIES
@@ -25,7 +26,9 @@ from .structure import StructureOptions
 from .weights import WeightsFile, load_weights, save_weights
 
 __all__ = [
+    "CMAES",
     "Budget",
+    "CMAOptions",
     "ConfigError",
     "DualMixture",
     "ESOptions",

@@ -15,6 +15,7 @@ import numpy as np
 
 from policies.errors import ConfigError
 
+from .cmaes import CMAES, CMAOptions
 from .dualmixture import DualMixture
 from .es import ESOptions, OpenAIES
 from .evolve import Budget
@@ -24,7 +25,9 @@ from .network import MLPSpec
 from .strategy import GAOptions, GeneticStrategy, Strategy
 from .structure import StructureOptions
 
-METHODS = ("dualmixture", "gaussian", "es")
+METHODS = ("dualmixture", "gaussian", "es", "cmaes")
+FIXED_SHAPE = ("es", "cmaes")
+"""Methods that search a fixed shape: no structure, speciation or crossover."""
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,8 @@ class EvolutionConfig:
     """How a weights target is evolved."""
 
     method: str = "dualmixture"
-    """``dualmixture`` (self-referential), ``gaussian`` (baseline) or ``es`` (OpenAI-ES)."""
+    """``dualmixture`` (self-referential), ``gaussian`` (baseline), ``es`` (OpenAI-ES) or
+    ``cmaes`` (CMA-ES)."""
     population: int = 64
     generations: int | None = 50
     seconds: float | None = None
@@ -52,9 +56,11 @@ class EvolutionConfig:
     structure: StructureOptions | None = None
     """Growth and pruning of hidden layers, with its parsimony pressure; None: fixed shape."""
     sigma: float = 0.05
-    """Mutation sigma (``gaussian``) or perturbation sigma (``es``)."""
+    """Mutation sigma (``gaussian``), perturbation sigma (``es``), initial step size (``cmaes``)."""
     lr: float = 0.03
     """Step size (``es``)."""
+    diagonal: bool | None = None
+    """``cmaes``: diagonal covariance (separable); None: above 2,000 parameters."""
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -63,12 +69,12 @@ class EvolutionConfig:
             raise ConfigError("population", self.population, "at least 3")
         if self.episodes < 1:
             raise ConfigError("episodes", self.episodes, "at least 1")
-        if self.method == "es" and (self.structure or self.speciation or self.crossover):
+        if self.method in FIXED_SHAPE and (self.structure or self.speciation or self.crossover):
             raise ConfigError(
                 "method",
                 self.method,
                 "dualmixture or gaussian for structure, "
-                "speciation or crossover (the ES has a fixed shape)",
+                f"speciation or crossover ({self.method} has a fixed shape)",
             )
 
     @classmethod
@@ -100,12 +106,15 @@ class EvolutionConfig:
     ) -> Strategy:
         """A fresh strategy for a policy of shape `spec`, starting at `initial` weights if given.
 
-        `ancestor` hands its evolved mutator on (`GeneticStrategy`); the ES has none and
-        ignores it.
+        `ancestor` hands its evolved mutator on (`GeneticStrategy`); the ES and CMA-ES
+        have none and ignore it.
         """
         if self.method == "es":
             options = ESOptions(population=self.population, sigma=self.sigma, lr=self.lr)
             return OpenAIES(spec, options, seed=self.seed, initial=initial)
+        if self.method == "cmaes":
+            cma = CMAOptions(population=self.population, sigma=self.sigma, diagonal=self.diagonal)
+            return CMAES(spec, cma, seed=self.seed, initial=initial)
         mutator = DualMixture() if self.method == "dualmixture" else GaussianMutator(self.sigma)
         options = GAOptions(
             population=self.population,

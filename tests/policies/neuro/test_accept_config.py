@@ -50,4 +50,4 @@ def test_an_unknown_setting_is_refused_with_a_suggestion():
 
 def test_an_unknown_method_names_the_field():
     with pytest.raises(ConfigError, match=re.escape("evolution setting 'method'")):
-        EvolutionConfig.parse({"method": "cmaes"})
+        EvolutionConfig.parse({"method": "nes"})
