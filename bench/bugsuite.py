@@ -409,6 +409,7 @@ def _evaluate(
             limits=limits,
             min_collected=base.collected,
             must_pass=base.passing(),
+            baseline=dict(base.tests),
             name=f"bugsuite-{program.name}",
         )
         repaired = sum(1 for run in runs if _repaired(run, base))

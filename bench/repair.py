@@ -170,6 +170,7 @@ class Evaluator:
             limits=Limits(timeout=max(2.0, 10 * base.duration)),
             min_collected=base.collected,
             must_pass=base.passing,
+            baseline=base.outcomes,
             name=f"repair-{program.name}",
         )
 

@@ -6,6 +6,13 @@ MemoryError and is reported as `failed`, not `oom`), processes by RLIMIT_NPROC,
 and CPU time by RLIMIT_CPU; there is no CPU quota. Namespaces still give no
 network, a private /proc and pid space, and a root made only of read-only
 binds. What it cannot contain is written down in docs/sandbox.md.
+
+As in Docker, the only writable places are the size-capped tmpfs of /tmp,
+the work dir and /dev/shm, and an mqueue filesystem at /dev/mqueue (so the
+batch harness can list and remove a candidate's POSIX message queues): the
+root and /dev are remounted read-only, since bubblewrap makes them writable
+by the sandbox's user. The launcher runs as pid 1 of the sandbox's pid
+namespace, so no candidate can kill or stop it.
 """
 
 from __future__ import annotations
@@ -72,6 +79,7 @@ class BwrapBackend:
     def _base_args(self) -> list[str]:
         args = [
             "--unshare-all",
+            "--as-pid-1",
             "--die-with-parent",
             "--new-session",
             "--cap-drop",
@@ -98,8 +106,10 @@ class BwrapBackend:
         limits = job.limits
         # The tmpfs go first: a later bind (a virtual environment under /tmp) lands inside them.
         args = [self.bwrap, *self._base_args()]
-        args += ["--perms", "1777", "--size", str(limits.tmpfs), "--tmpfs", "/tmp"]
-        args += ["--perms", "0755", "--size", str(limits.tmpfs), "--tmpfs", WORK]
+        args += ["--perms", "1777", "--size", str(limits.scratch), "--tmpfs", "/tmp"]
+        args += ["--perms", "0755", "--size", str(limits.scratch), "--tmpfs", WORK]
+        args += ["--perms", "1777", "--size", str(limits.shm), "--tmpfs", "/dev/shm"]
+        args += ["--mqueue", "/dev/mqueue", "--remount-ro", "/dev"]
         for mount in self.runtime.mounts:
             args += ["--ro-bind", mount, mount]
         args += [
@@ -112,6 +122,8 @@ class BwrapBackend:
             "--ro-bind",
             str(RUNNERS.resolve()),
             f"{LIB}/nmrunners",
+            "--remount-ro",
+            "/",
             "--chdir",
             WORK,
             "--clearenv",
@@ -142,7 +154,7 @@ class BwrapBackend:
         def limit_resources() -> None:
             resource.setrlimit(resource.RLIMIT_AS, (limits.memory, limits.memory))
             resource.setrlimit(resource.RLIMIT_NPROC, (limits.pids, limits.pids))
-            resource.setrlimit(resource.RLIMIT_FSIZE, (limits.tmpfs, limits.tmpfs))
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limits.scratch, limits.scratch))
             cpu = int(limits.timeout * max(1.0, limits.cpus)) + 5
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))

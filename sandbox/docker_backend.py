@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -12,11 +13,12 @@ from typing import Any
 import docker
 import docker.errors
 import requests
+import urllib3.exceptions
 from docker.types import LogConfig, Mount, Ulimit
 
 from . import image as images
 from . import reaper
-from .errors import DockerPermissionDenied, NoDockerDaemon
+from .errors import BackendUnavailable, DockerPermissionDenied, NoDockerDaemon
 from .job import JOB, LIB, SRC, WORK, Job, Outcome, Result
 from .report import classify, parse_report
 from .staging import staged, sweep, tree_problem
@@ -27,6 +29,37 @@ RUNNERS = Path(__file__).parent / "runners"
 GRACE = 15.0
 """Seconds past the job's own timeout before the container itself is killed:
 the launcher kills the command at the timeout, this catches a stuck launcher."""
+DAEMON_GONE = (requests.exceptions.RequestException, urllib3.exceptions.HTTPError)
+"""What docker-py raises when the daemon stops answering (a read timeout among them)."""
+
+_abandoned: set[str] = set()
+"""Containers whose removal failed because the daemon stopped answering. Their owner
+is this live process, so the reaper spares them: the next start removes them."""
+_abandoned_lock = threading.Lock()
+
+
+def remove_abandoned(client: docker.DockerClient) -> list[str]:
+    """Remove the containers this process had to abandon; returns their ids."""
+    with _abandoned_lock:
+        ids = sorted(_abandoned)
+    removed = []
+    for ident in ids:
+        try:
+            client.api.remove_container(ident, force=True)
+        except docker.errors.NotFound:
+            pass
+        except (docker.errors.APIError, *DAEMON_GONE) as exc:
+            log.warning("could not remove abandoned container %s yet: %s", ident[:12], exc)
+            continue
+        with _abandoned_lock:
+            _abandoned.discard(ident)
+        removed.append(ident)
+    return removed
+
+
+def _timed_out(exc: Exception) -> bool:
+    """A wait that ran out its own timeout (docker-py reports one as a ConnectionError)."""
+    return isinstance(exc, requests.exceptions.ReadTimeout) or "timed out" in str(exc)
 
 
 def connect(base_url: str | None = None, timeout: float = 30.0) -> docker.DockerClient:
@@ -65,6 +98,7 @@ class DockerBackend:
         self.stage_root = Path(state_dir) / "run" / "jobs"
         if reap:
             reaper.reap(self.client)
+            remove_abandoned(self.client)
             sweep(self.stage_root)
 
     def describe(self) -> dict[str, Any]:
@@ -79,20 +113,45 @@ class DockerBackend:
         }
 
     def run(self, job: Job) -> Result:
-        """Run one job to the end; never raises for what the job itself does."""
+        """Run one job to the end; never raises for what the job itself does.
+
+        Raises:
+            BackendUnavailable: the Docker daemon stopped answering during the job;
+                its container is removed at the next start.
+        """
         problem = tree_problem(job.tree)
         if problem:
             return Result(Outcome.ERROR, None, 0.0, detail=problem)
+        if _abandoned:
+            remove_abandoned(self.client)
         with staged(job, self.image.python, self.stage_root) as stage:
             try:
-                container = self.client.containers.create(**self._spec(job, stage))
-            except docker.errors.APIError as exc:
-                return classify(None, wall_time=0.0, launcher_error=f"cannot create: {exc}")
-            try:
-                return self._start_and_wait(container, job)
-            finally:
-                with contextlib.suppress(docker.errors.NotFound):
-                    container.remove(force=True)
+                return self._run_staged(job, stage)
+            except DAEMON_GONE as exc:
+                raise BackendUnavailable(
+                    f"the Docker daemon stopped answering during job {job.name}: {exc}"
+                ) from exc
+
+    def _run_staged(self, job: Job, stage: Path) -> Result:
+        try:
+            container = self.client.containers.create(**self._spec(job, stage))
+        except docker.errors.APIError as exc:
+            return classify(None, wall_time=0.0, launcher_error=f"cannot create: {exc}")
+        try:
+            return self._start_and_wait(container, job)
+        finally:
+            self._remove(container)
+
+    def _remove(self, container: Any) -> None:
+        """Remove the job's container; if the daemon is gone, leave it for the next start."""
+        try:
+            container.remove(force=True)
+        except docker.errors.NotFound:
+            pass
+        except DAEMON_GONE as exc:
+            with _abandoned_lock:
+                _abandoned.add(container.id)
+            log.warning("could not remove container %s: %s", container.id[:12], exc)
 
     def _start_and_wait(self, container: Any, job: Job) -> Result:
         started = time.monotonic()
@@ -103,9 +162,12 @@ class DockerBackend:
             return classify(None, wall_time=0.0, launcher_error=f"cannot start: {exc}")
         try:
             container.wait(timeout=job.limits.timeout + GRACE)
-        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+        except DAEMON_GONE as exc:
+            if not _timed_out(exc):
+                raise
             killed_for_time = True
-            container.kill()
+            with contextlib.suppress(docker.errors.APIError):  # it ended by itself meanwhile
+                container.kill()
             container.wait(timeout=30)
         wall_time = time.monotonic() - started
         container.reload()
@@ -128,7 +190,7 @@ class DockerBackend:
             Mount(f"{LIB}/nmrunners", str(RUNNERS.resolve()), type="bind", read_only=True),
             *(Mount(m, m, type="bind", read_only=True) for m in self.image.mounts),
         ]
-        tmpfs_opts = f"rw,nosuid,nodev,size={limits.tmpfs}"
+        tmpfs_opts = f"rw,nosuid,nodev,size={limits.scratch}"
         log_bytes = 8 * (2 * limits.output + limits.result) + 1024**2
         return {
             "image": self.image.tag,
@@ -143,6 +205,7 @@ class DockerBackend:
                 WORK: f"{tmpfs_opts},uid={images.SANDBOX_UID},gid={images.SANDBOX_UID}",
             },
             "mounts": mounts,
+            "shm_size": limits.shm,
             "mem_limit": limits.memory,
             "memswap_limit": limits.memory,
             "nano_cpus": int(limits.cpus * 1e9),

@@ -1,26 +1,32 @@
 """Run a target's pytest suite in a sandbox, alone or as a batch of candidates.
 
-A run is judged only from the runner's structured result. A run that did not
-finish, collected fewer tests than the baseline, or failed to collect counts
-as invalid and scores zero, whatever its exit status says.
+A run is judged only from the runner's structured result, which comes back
+over an authenticated channel (`runners.channel`). A run that did not finish,
+collected fewer tests than the baseline, failed to collect, or sent a forged
+result counts as invalid and scores zero, whatever its exit status says; only
+a test that ran and passed counts as a pass (`TestRun`). A candidate that
+kills or stops the batch harness fails alone, and the rest of its batch runs
+again (`run_batch`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .backend import Backend
-from .job import SRC, WORK, Job, Limits, Outcome, Result
-from .report import classify
+from .job import SRC, WORK, Job, Limits, Outcome, Result, Watch
+from .report import classify, collection_error
 from .runners.overlay import check_overlay_paths
 
 BATCH_STARTUP = 30.0
 """Seconds a batch may spend importing its harness before the first candidate."""
+STALL_GRACE = 5.0
+"""Seconds past a candidate's time limit for the harness to clean up and report it."""
 PYTEST_ENV = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONHASHSEED": "0"}
 
 
@@ -32,9 +38,25 @@ class Candidate:
     overlays: Mapping[str, str] = field(default_factory=dict)
 
 
+NOT_COUNTED = frozenset({"skipped", "xfailed"})
+"""Baseline outcomes that take a test out of the score: it does not run as a real check."""
+HARNESS_KILLED = "killed or stopped its test harness"
+
+
 @dataclass(frozen=True)
 class TestRun:
-    """A pytest run judged as data."""
+    """A pytest run judged as data.
+
+    Only a test that ran and passed counts as a pass: skipped, xfailed,
+    xpassed and error never do, whoever raised them (the code under test can
+    call ``pytest.skip`` or ``pytest.xfail``). The score is the fraction of
+    the runnable tests that passed, where a test skipped or xfailed at
+    baseline (`excluded`) is not runnable and counts neither way, so a target
+    whose runnable tests all pass scores 1. A test is excluded only by the
+    baseline's outcome, never by this run's: a candidate that skips a test
+    that failed at baseline keeps it in the denominator, and one that passed
+    at baseline and ends any other way now is broken (not in `passing()`).
+    """
 
     result: Result
     tests: Mapping[str, str]
@@ -44,22 +66,29 @@ class TestRun:
     """The run finished, reported, and collected at least what the baseline did."""
     reason: str = ""
     """Why the run is invalid, or empty."""
+    excluded: frozenset[str] = frozenset()
+    """Tests skipped or xfailed at baseline: not in the score."""
 
     @property
     def passed(self) -> int:
-        """Tests that passed (xfailed counts as passed: it behaved as declared)."""
-        return sum(1 for o in self.tests.values() if o in ("passed", "xfailed"))
+        """Runnable tests that passed."""
+        return sum(1 for n, o in self.tests.items() if o == "passed" and n not in self.excluded)
+
+    @property
+    def runnable(self) -> int:
+        """Collected tests less those excluded at baseline: the score's denominator."""
+        return self.collected - len(self.excluded & self.tests.keys())
 
     @property
     def score(self) -> float:
-        """Fraction of collected tests that passed; 0 for an invalid run."""
-        if not self.valid or not self.collected:
+        """Fraction of runnable tests that passed; 0 for an invalid run or no runnable test."""
+        if not self.valid or self.runnable <= 0:
             return 0.0
-        return self.passed / self.collected
+        return self.passed / self.runnable
 
     def passing(self) -> frozenset[str]:
         """Node ids that passed, for the non-regression check."""
-        return frozenset(n for n, o in self.tests.items() if o in ("passed", "xfailed"))
+        return frozenset(n for n, o in self.tests.items() if o == "passed")
 
     @property
     def coverage(self) -> dict[str, Any] | None:
@@ -75,33 +104,65 @@ class TestRun:
             "score": self.score,
             "collected": self.collected,
             "passed": self.passed,
+            "excluded": sorted(self.excluded),
             "tests": dict(self.tests),
             "sandbox": self.result.to_dict(),
         }
 
 
-def judge(result: Result, min_collected: int = 0) -> TestRun:
-    """Read a runner result into a `TestRun`, invalid unless everything checks out."""
+def _invalid(result: Result, doc: dict[str, Any] | None, min_collected: int) -> str:
+    """Why a run cannot be judged on its tests, or ""."""
+    collected = int(doc.get("collected", 0)) if doc else 0
+    if result.outcome not in (Outcome.OK, Outcome.FAILED):
+        return f"{result.outcome.value}: {result.detail}"
+    if "scratch" in result.limits_hit:
+        return result.detail
+    if doc is None:
+        why = result.detail or "did the code exit at import?"
+        return f"the run ended before the runner reported ({why})"
+    if doc.get("tampered"):
+        return f"the runner was tampered with (possible forgery): {'; '.join(doc['tampered'][:3])}"
+    if doc.get("stopped"):
+        return f"stopped at {doc['stopped']}, which passed at baseline and did not pass now"
+    if doc.get("collection_errors"):  # before the exit status: pytest ends with 2 then
+        return f"collection failed in {collection_error(doc['collection_errors'][0])}"
+    if not doc.get("complete"):
+        return f"the pytest session did not finish ({doc.get('crash') or 'interrupted'})"
+    if doc.get("exit_status") not in (0, 1):
+        return f"pytest ended with status {doc.get('exit_status')}, not a completed run"
+    if collected < min_collected:
+        return f"collected {collected} tests, fewer than the baseline's {min_collected}"
+    return ""
+
+
+def judge(
+    result: Result,
+    min_collected: int = 0,
+    *,
+    baseline: Mapping[str, str] | None = None,
+    must_pass: Iterable[str] = (),
+) -> TestRun:
+    """Read a runner result into a `TestRun`, invalid unless everything checks out.
+
+    Args:
+        result: what the sandbox returned.
+        min_collected: the baseline's count of collected tests.
+        baseline: the baseline's outcome of each test (`TestRun.tests`): its skipped
+            and xfailed tests are excluded from the score. None: this run is the
+            baseline, and its own skipped and xfailed tests are excluded.
+        must_pass: tests that passed at baseline; one that did not pass now
+            (skipped or xfailed by the code under test, say) makes the run invalid.
+    """
     doc = result.result if isinstance(result.result, dict) else None
     tests = dict(doc.get("tests", {})) if doc else {}
     collected = int(doc.get("collected", 0)) if doc else 0
-    reason = ""
-    if result.outcome not in (Outcome.OK, Outcome.FAILED):
-        reason = f"{result.outcome.value}: {result.detail}"
-    elif doc is None:
-        reason = "the run ended before the runner reported (did the code exit at import?)"
-    elif doc.get("stopped"):
-        reason = f"stopped at {doc['stopped']}, which passed at baseline and failed"
-    elif not doc.get("complete"):
-        reason = f"the pytest session did not finish ({doc.get('crash') or 'interrupted'})"
-    elif doc.get("exit_status") not in (0, 1):
-        reason = f"pytest ended with status {doc.get('exit_status')}, not a completed run"
-    elif doc.get("collection_errors"):
-        first = doc["collection_errors"][0]
-        reason = f"collection failed in {first['nodeid'] or 'the session'}"
-    elif collected < min_collected:
-        reason = f"collected {collected} tests, fewer than the baseline's {min_collected}"
-    return TestRun(result, tests, collected, valid=not reason, reason=reason)
+    reason = _invalid(result, doc, min_collected)
+    broken = sorted(t for t in must_pass if tests.get(t, "passed") != "passed")
+    if not reason and broken:
+        reason = f"{broken[0]} passed at baseline and is now {tests[broken[0]]}"
+    reference = tests if baseline is None else baseline
+    excluded = frozenset(n for n, o in reference.items() if o in NOT_COUNTED)
+    return TestRun(result, tests, collected, not reason, reason, excluded)
 
 
 def _payload(
@@ -136,6 +197,7 @@ def pytest_job(
         env=PYTEST_ENV,
         payload=_payload(args, coverage=coverage),
         name=name,
+        channel=True,
     )
 
 
@@ -149,10 +211,14 @@ def run_tests(
     min_collected: int = 0,
     name: str = "pytest",
     coverage: Sequence[str] = (),
+    baseline: Mapping[str, str] | None = None,
 ) -> TestRun:
-    """Run the tests once in a fresh sandbox; `coverage` as for `pytest_job`."""
+    """Run the tests once in a fresh sandbox; `coverage` as for `pytest_job`.
+
+    `baseline` as for `judge`: without it, this run is judged as a baseline.
+    """
     job = pytest_job(tree, args, overlays, limits, name, coverage)
-    return judge(backend.run(job), min_collected)
+    return judge(backend.run(job), min_collected, baseline=baseline)
 
 
 def batch_job(
@@ -167,7 +233,9 @@ def batch_job(
     """A job that runs the tests once per candidate, forked from one warm harness.
 
     `limits.timeout` is per candidate; the sandbox as a whole gets the sum. A
-    candidate's run stops at the first test of `must_pass` that fails.
+    candidate's run stops at the first test of `must_pass` that fails. The
+    harness prints a line as each candidate starts and ends: one silent for a
+    candidate's time limit and `STALL_GRACE` more is killed as stuck.
     """
     limits = limits or Limits()
     for candidate in candidates:
@@ -196,38 +264,82 @@ def batch_job(
         env=PYTEST_ENV,
         payload=payload,
         name=name,
+        watch=Watch(first=BATCH_STARTUP + limits.timeout, between=limits.timeout + STALL_GRACE),
+    )
+
+
+def _lines(text: str) -> Iterator[dict[str, Any]]:
+    for line in text.splitlines():
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue  # a line cut by the output limit, or not one of ours
+        if isinstance(value, dict):
+            yield value
+
+
+def batch_progress(result: Result, count: int) -> tuple[dict[int, Result], int | None]:
+    """The candidates (by position) a batch finished, and the one it was running at its end.
+
+    The harness prints a report line on stdout per finished candidate and a
+    start line on stderr per started one: a candidate started but not
+    finished was running when the harness died or stalled.
+    """
+    finished: dict[int, Result] = {}
+    for report in _lines(result.stdout.text):
+        index = report.get("n")
+        if report.get("v") == 1 and isinstance(index, int) and 0 <= index < count:
+            finished.setdefault(index, classify(report, wall_time=report.get("wall_time", 0.0)))
+    started = [line["start"] for line in _lines(result.stderr.text) if "start" in line]
+    running = [i for i in started if isinstance(i, int) and 0 <= i < count and i not in finished]
+    return finished, running[0] if running else None
+
+
+def _batch_detail(result: Result) -> str:
+    """How a batch ended, for the candidates it did not finish."""
+    errors = [line for line in result.stderr.text.splitlines() if not line.startswith("{")]
+    detail = result.detail or "\n".join(errors)[-500:] or "no report"
+    return f"{result.outcome.value}: {detail}"
+
+
+def unfinished(result: Result) -> Result:
+    """The result of a candidate the batch `result` never reached."""
+    why = _batch_detail(result)
+    return Result(
+        Outcome.ERROR, None, 0.0, detail=f"the batch ended before this candidate finished ({why})"
     )
 
 
 def split_batch(result: Result, candidates: Sequence[Candidate]) -> list[Result]:
-    """One `Result` per candidate, in order; candidates the batch never finished get `error`.
+    """One `Result` per candidate, in order; candidates the batch never finished get `error`."""
+    finished, _ = batch_progress(result, len(candidates))
+    return [finished.get(i) or unfinished(result) for i in range(len(candidates))]
 
-    The harness prints one report line per finished candidate.
+
+def _run_rounds(
+    backend: Backend,
+    candidates: Sequence[Candidate],
+    job: Callable[[list[Candidate], int], Job],
+) -> dict[int, Result]:
+    """Each candidate's result (by position), running the unfinished ones once more.
+
+    A second sandbox is worth it only when the first got going (a harness that
+    failed to start would fail again); the candidate it was running then fails alone.
     """
-    reports: dict[str, dict[str, Any]] = {}
-    for line in result.stdout.text.splitlines():
-        try:
-            report = json.loads(line)
-        except ValueError:
-            continue  # a line cut by the output limit
-        if isinstance(report, dict) and report.get("v") == 1:
-            reports.setdefault(report.get("id"), report)
-    results = []
-    for candidate in candidates:
-        report = reports.get(candidate.id)
-        if report is None:
-            detail = result.detail or result.stderr.text[-500:] or "no report"
-            why = f"{result.outcome.value}: {detail}"
-            results.append(
-                Result(
-                    Outcome.ERROR,
-                    None,
-                    0.0,
-                    detail=f"the batch ended before this candidate finished ({why})",
-                )
-            )
-        else:
-            results.append(classify(report, wall_time=report.get("wall_time", 0.0)))
+    results: dict[int, Result] = {}
+    pending = list(range(len(candidates)))
+    for attempt in range(2):
+        result = backend.run(job([candidates[i] for i in pending], attempt))
+        finished, running = batch_progress(result, len(pending))
+        results.update({pending[k]: r for k, r in finished.items()})
+        if running is not None:
+            detail = f"{HARNESS_KILLED} ({_batch_detail(result)})"
+            results[pending[running]] = Result(Outcome.FAILED, None, 0.0, detail=detail)
+        left = [i for i in pending if i not in results]
+        if attempt or not left or not (finished or running is not None):
+            results.update({i: unfinished(result) for i in left})
+            break
+        pending = left
     return results
 
 
@@ -242,14 +354,31 @@ def run_batch(
     preload: Sequence[str] = (),
     name: str = "batch",
     must_pass: Iterable[str] = (),
+    baseline: Mapping[str, str] | None = None,
 ) -> list[TestRun]:
     """Run every candidate's tests in one sandbox; one judged run per candidate.
 
     With `must_pass` (the baseline's passing tests), a candidate that fails one
     of them stops there and is judged invalid: it could never be accepted.
+    `baseline` is the baseline's outcome of each test (see `judge`); without
+    it no test is excluded from the score, which is safe but harsh when the
+    baseline skipped some.
+
+    A candidate that kills or stops the harness fails alone
+    (`HARNESS_KILLED`); the candidates after it run again in a new sandbox,
+    each at most once more.
     """
     if not candidates:
         return []
-    job = batch_job(tree, candidates, args, limits, preload, name, must_pass)
-    result = backend.run(job)
-    return [judge(r, min_collected) for r in split_batch(result, candidates)]
+    must_pass = frozenset(must_pass)
+
+    def job(batch: list[Candidate], attempt: int) -> Job:
+        suffix = "-rerun" if attempt else ""
+        return batch_job(tree, batch, args, limits, preload, name + suffix, must_pass)
+
+    results = _run_rounds(backend, candidates, job)
+    reference = baseline if baseline is not None else {}
+    return [
+        judge(results[i], min_collected, baseline=reference, must_pass=must_pass)
+        for i in range(len(candidates))
+    ]

@@ -21,7 +21,8 @@ SRC = "/sandbox/src"  # the source tree, read-only
 WORK = "/sandbox/work"  # writable scratch (tmpfs), the job's working directory
 JOB = "/sandbox/job"  # the job file, read-only
 LIB = "/sandbox/lib"  # the runners package `nmrunners`, read-only
-RESULT = "/tmp/nm-result.json"  # where a runner writes its machine-readable result
+RESULT = "/tmp/nm-result.json"  # where a runner without a channel writes its result
+SCRATCH = (WORK, "/tmp", "/dev/shm")  # the writable filesystems, all tmpfs
 RESERVED_FILES = frozenset({"job.json", "owner"})  # names the staging directory uses itself
 _FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$")
 
@@ -82,7 +83,7 @@ class Limits:
     result: int = 8 * 1024**2
     """Bytes a runner's result file may have before it is refused."""
     tmpfs: int = 256 * 1024**2
-    """Bytes of each scratch filesystem (the work dir and /tmp)."""
+    """Bytes of each scratch filesystem (the work dir and /tmp), at most: see `scratch`."""
 
     def __post_init__(self) -> None:
         for name in ("memory", "pids", "output", "result", "tmpfs"):
@@ -93,6 +94,22 @@ class Limits:
             raise LimitError("cpus", self.cpus, "a positive number of cores")
         if not self.timeout > 0:
             raise LimitError("timeout", self.timeout, "a positive number of seconds")
+
+    @property
+    def scratch(self) -> int:
+        """Bytes of each of the work dir and /tmp as mounted: `tmpfs`, at most a quarter of memory.
+
+        tmpfs pages are charged to the sandbox's memory. Capped so, the work
+        dir, /tmp and /dev/shm (`shm`) filled together leave over a third of
+        the memory to the processes: a candidate that fills them gets ENOSPC,
+        its own failure, instead of an OOM kill that takes the report with it.
+        """
+        return min(self.tmpfs, self.memory // 4)
+
+    @property
+    def shm(self) -> int:
+        """Bytes of /dev/shm: 64 MiB (Docker's default), at most an eighth of memory."""
+        return min(64 * 1024**2, self.memory // 8)
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> Limits:
@@ -119,6 +136,16 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Watch:
+    """Progress a job's command must show (lines on stdout or stderr), or be killed as stuck."""
+
+    first: float
+    """Seconds before the first line (start-up)."""
+    between: float
+    """Seconds from one line to the next."""
+
+
+@dataclass(frozen=True)
 class Job:
     """One command to run on one source tree inside a sandbox."""
 
@@ -139,6 +166,11 @@ class Job:
     files: Mapping[str, bytes] = field(default_factory=dict)
     """File name -> bytes put beside the job file, read-only at ``JOB/NAME``: binary
     inputs such as a population's weights, which JSON would carry poorly."""
+    channel: bool = False
+    """The runner sends its result over the launcher's authenticated channel
+    (`nmrunners.channel`), never through `RESULT`, a file code under test could forge."""
+    watch: Watch | None = None
+    """Progress the command must show (the batch harness: a line per candidate)."""
 
     def __post_init__(self) -> None:
         for name in self.files:

@@ -7,10 +7,14 @@ same thing whether Docker or bubblewrap ran the job.
 from __future__ import annotations
 
 import json
+import re
 import signal as signals
+from collections.abc import Mapping
 from typing import Any
 
-from .job import Outcome, Output, Result
+from .job import SRC, Outcome, Output, Result
+
+SCRATCH_FULL = "wrote more than the sandbox's scratch space"
 
 
 def parse_report(stdout: bytes) -> dict[str, Any] | None:
@@ -58,22 +62,18 @@ def classify(
         hits.append("output")
     if report.get("pids_limit_hits"):
         hits.append("pids")
-    if report.get("result_error"):
+    if report.get("result_error") and not report.get("tampered"):
         hits.append("result")
     exit_code, sig = report.get("exit_code"), report.get("signal")
-    oom = bool(report.get("oom_kills")) or oom_killed
-    if report.get("timed_out") or killed_for_time:
-        outcome, detail = Outcome.TIMEOUT, "ran past its time limit and was killed"
-        hits.insert(0, "timeout")
-    elif oom and (sig == signals.SIGKILL or exit_code != 0):
-        outcome, detail = Outcome.OOM, "killed by the out-of-memory killer"
-        hits.insert(0, "memory")
-    elif sig is not None:
-        outcome, detail = Outcome.KILLED, f"ended by signal {signals.Signals(sig).name}"
-    elif exit_code == 0:
-        outcome, detail = Outcome.OK, ""
-    else:
-        outcome, detail = Outcome.FAILED, f"exited with status {exit_code}"
+    outcome, detail = _outcome(report, killed_for_time, oom_killed, hits)
+    if report.get("tampered") and outcome in (Outcome.OK, Outcome.FAILED):
+        outcome, detail = Outcome.FAILED, ""  # the result error says why
+    if report.get("scratch_full"):
+        hits.append("scratch")
+        full = f"{SCRATCH_FULL} ({report['scratch_full']})"
+        if outcome in (Outcome.OK, Outcome.FAILED):
+            outcome, detail = Outcome.FAILED, ""
+        detail = "; ".join(filter(None, [full, detail]))
     if report.get("result_error"):
         detail = "; ".join(filter(None, [detail, report["result_error"]]))
     return Result(
@@ -88,6 +88,27 @@ def classify(
         limits_hit=tuple(hits),
         detail=detail,
     )
+
+
+def _outcome(
+    report: dict[str, Any], killed_for_time: bool, oom_killed: bool, hits: list[str]
+) -> tuple[Outcome, str]:
+    """How the command ended, from its exit and the limits it hit (`hits` gains those)."""
+    exit_code, sig = report.get("exit_code"), report.get("signal")
+    oom = bool(report.get("oom_kills")) or oom_killed
+    if report.get("timed_out") or killed_for_time:
+        hits.insert(0, "timeout")
+        return Outcome.TIMEOUT, "ran past its time limit and was killed"
+    if report.get("stalled"):
+        return Outcome.KILLED, "stopped making progress (printed no line in time) and was killed"
+    if oom and (sig == signals.SIGKILL or exit_code != 0):
+        hits.insert(0, "memory")
+        return Outcome.OOM, "killed by the out-of-memory killer"
+    if sig is not None:
+        return Outcome.KILLED, f"ended by signal {signals.Signals(sig).name}"
+    if exit_code == 0:
+        return Outcome.OK, ""
+    return Outcome.FAILED, f"exited with status {exit_code}"
 
 
 def _unreported(
@@ -116,3 +137,28 @@ def _unreported(
         )
     why = (report or {}).get("error") or launcher_error.strip()[-2000:] or "no report"
     return Result(Outcome.ERROR, None, wall_time, detail=f"the sandbox failed: {why}")
+
+
+_FRAME = re.compile(
+    r'File "(?P<a>[^"]+)", line (?P<b>\d+)|^(?P<c>\S[^\n:]*\.py):(?P<d>\d+): in ', re.M
+)
+
+
+def _in_tree(path: str) -> str | None:
+    """`path` relative to the tree, or None when it is not one of the tree's files."""
+    for prefix in (f"{SRC}/", "../src/"):  # absolute, or relative to the work directory
+        if path.startswith(prefix):
+            return path[len(prefix) :]
+    return None
+
+
+def collection_error(error: Mapping[str, str]) -> str:
+    """What failed to collect, and where in the tree: ``tests/t.py: calc/ops.py:2: SyntaxError``."""
+    text = error.get("error", "")
+    spots = [(_in_tree(m["a"] or m["c"]), m["b"] or m["d"]) for m in _FRAME.finditer(text)]
+    places = [f"{path}:{line}" for path, line in spots if path]
+    lines = [line for line in text.splitlines() if line.strip()]
+    raised = [line[1:].strip() for line in lines if line.startswith("E ")]
+    what = (raised[-1] if raised else lines[-1].strip() if lines else "")[:300]
+    detail = ": ".join(part for part in (places[-1] if places else "", what) if part)
+    return (error.get("nodeid") or "the session") + (f": {detail}" if detail else "")

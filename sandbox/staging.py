@@ -8,6 +8,7 @@ PrivateTmp= would hand it a /tmp it cannot see).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import owner
-from .job import LIB, RESULT, WORK, Job
+from .job import LIB, RESULT, SCRATCH, WORK, Job
 
 
 def tree_problem(tree: Path) -> str | None:
@@ -57,6 +58,9 @@ def job_document(job: Job, python: str) -> dict[str, Any]:
         "output_limit": job.limits.output,
         "result_limit": job.limits.result,
         "result_path": RESULT,
+        "channel": job.channel,
+        "watch": dataclasses.asdict(job.watch) if job.watch else None,
+        "scratch": list(SCRATCH),
         "overlays": dict(job.overlays),
         "payload": dict(job.payload),
     }

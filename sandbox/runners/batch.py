@@ -3,12 +3,19 @@
 pytest (and any modules named in ``preload``) is imported once; each candidate
 then runs in a forked child with its own scratch directory, its source given as
 data through the import overlay, its own time limit and its own outcome. After
-each child the harness kills every process it left, wipes the shared scratch
-filesystems, and only then starts the next, so candidates cannot reach each
-other. Each candidate's report, in the same shape as the launcher's report,
-is one JSON line on the harness's stdout: children never hold that descriptor
-(theirs is a pipe of their own) and cannot open it through /proc, and a batch
-cut short still returns the lines it finished.
+each child the harness kills every process it left, removes the IPC objects it
+made (`ipc`), wipes the shared scratch filesystems, and only then starts the
+next, so candidates cannot reach each other.
+
+A child sends its result to the harness over an authenticated channel
+(`channel`) whose key the harness makes after the fork; a record the child's
+code forged fails its MAC and fails the candidate. The harness prints a line
+on stderr when it starts a candidate, and the candidate's report, in the same
+shape as the launcher's report, on stdout when it finishes: children never
+hold those descriptors (theirs is a pipe of their own) and cannot open them
+through /proc. The launcher watches those lines: a harness killed or stopped
+by a candidate is caught quickly, and the lines it printed tell the host which
+candidate was running.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from . import overlay, procs
+from . import channel, ipc, overlay, procs
 from .capture import CappedStream
 from .pytest_session import Prepared, prepare, run_session
 from .supervise import Supervisor, streams_report
@@ -72,11 +79,12 @@ def _child(
     prepared: Prepared | None,
     must_pass: frozenset[str],
     out_fd: int,
-    result_fd: int,
+    channel_fds: tuple[int, int],
 ) -> None:
     """Runs in the forked child; never returns."""
     status = 3
     try:
+        send = channel.sender(*channel_fds)  # first: nothing of the candidate is imported yet
         os.setsid()
         procs.set_oom_score(1000)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -88,9 +96,8 @@ def _child(
         os.environ["HOME"] = scratch
         overlay.install(src, overlays)
         result = run_session(src, args, scratch, prepared, must_pass)
-        data = json.dumps(result).encode()
-        while data:
-            data = data[os.write(result_fd, data) :]
+        send("result", result)
+        send("end", None)
         status = result["exit_status"] if isinstance(result["exit_status"], int) else 3
     except BaseException:  # the harness itself failed: say why on the candidate's output
         os.write(out_fd, traceback.format_exc().encode(errors="replace"))
@@ -130,18 +137,23 @@ def _wipe(roots: list[str]) -> None:
 
 
 def run_candidate(
-    job: dict[str, Any], index: int, candidate: dict[str, Any], prepared: Prepared | None
+    job: dict[str, Any],
+    index: int,
+    candidate: dict[str, Any],
+    prepared: Prepared | None,
+    slate: ipc.Slate,
 ) -> dict[str, Any]:
-    """Fork, run one candidate's tests, and report like the launcher does."""
+    """Fork, run one candidate's tests, clean up after it, and report like the launcher does."""
     payload = job["payload"]
     scratch = os.path.join(payload["scratch"], f"c{index}")
     out_r, out_w = os.pipe()
-    res_r, res_w = os.pipe()
+    link = channel.Link()
+    slate.snapshot()
     supervisor = Supervisor()
     pid = os.fork()
     if pid == 0:
         os.close(out_r)
-        os.close(res_r)
+        link.in_child()
         _child(
             payload["src"],
             payload.get("args", []),
@@ -150,39 +162,38 @@ def run_candidate(
             prepared,
             frozenset(payload.get("must_pass", ())),
             out_w,
-            res_w,
+            link.child_fds(),
         )
     os.close(out_w)
-    os.close(res_w)
+    key = link.started()
     output = CappedStream(payload["output_limit"])
-    result_stream = CappedStream(payload["result_limit"] + 1)
+    records = CappedStream(payload["result_limit"] + channel.OVERHEAD + 1)
     report = supervisor.finish(
-        pid, {out_r: output, res_r: result_stream}, payload["candidate_timeout"]
+        pid,
+        {out_r: output, link.records: records},
+        payload["candidate_timeout"],
+        scratch=[payload["scratch"], *payload.get("wipe", [])],
     )
     os.close(out_r)
-    os.close(res_r)
-    result, result_error = None, None
-    if result_stream.total > payload["result_limit"]:
-        result_error = f"result over the limit of {payload['result_limit']} bytes"
-    elif result_stream.total:
-        try:
-            result = json.loads(bytes(result_stream.kept))
-        except ValueError as exc:
-            result_error = f"result is not JSON: {exc}"
+    os.close(link.records)
+    slate.clean()
+    result, result_error = channel.result(records, key, payload["result_limit"])
     return {
         **report,
         **streams_report(output),
         "id": candidate["id"],
+        "n": index,
         "result": result,
         "result_error": result_error,
+        "tampered": result_error == channel.TAMPERED,
     }
 
 
-def _emit(report: dict[str, Any]) -> None:
-    # Straight to fd 1: pytest's prepared capture has replaced sys.stdout in this process.
+def _emit(report: dict[str, Any], fd: int = 1) -> None:
+    # Straight to the fd: pytest's prepared capture has replaced sys.stdout in this process.
     data = (json.dumps(report) + "\n").encode()
     while data:
-        data = data[os.write(1, data) :]
+        data = data[os.write(fd, data) :]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -195,8 +206,11 @@ def main(argv: list[str] | None = None) -> int:
     for candidate in payload["candidates"]:
         overlay.check_overlay_paths(candidate.get("overlays", {}))
     prepared = _warm_up(payload)
+    slate = ipc.Slate()
     for index, candidate in enumerate(payload["candidates"]):
-        report = run_candidate(job, index, candidate, prepared)
+        # On stderr, so stdout holds only reports: progress, and who runs should we die.
+        _emit({"start": index, "id": candidate["id"]}, fd=2)
+        report = run_candidate(job, index, candidate, prepared, slate)
         _wipe([payload["scratch"], *payload.get("wipe", [])])
         _emit(report)
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import selectors
 import time
+from collections.abc import Iterable
 
 
 class CappedStream:
@@ -31,11 +32,36 @@ class CappedStream:
         }
 
 
-def pump(streams: dict[int, CappedStream], deadline: float, pid: int | None = None) -> bool:
+class Heartbeat:
+    """Lines expected on some pipes: the first within `first` seconds, then one every `between`.
+
+    A process that goes quiet for longer (stopped, or stuck) counts as stalled,
+    long before its overall deadline.
+    """
+
+    def __init__(self, fds: Iterable[int], first: float, between: float) -> None:
+        self.fds = frozenset(fds)
+        self.between = between
+        self.due = time.monotonic() + first
+        self.stalled = False
+
+    def saw(self, fd: int, chunk: bytes) -> None:
+        """Note a chunk read from pipe `fd`: a complete line on one of ours is progress."""
+        if fd in self.fds and b"\n" in chunk:
+            self.due = time.monotonic() + self.between
+
+
+def pump(
+    streams: dict[int, CappedStream],
+    deadline: float,
+    pid: int | None = None,
+    heartbeat: Heartbeat | None = None,
+) -> bool:
     """Read the pipes (fd -> stream) until process `pid` exits or `deadline` passes.
 
     With no `pid`, read until every pipe closes. Returns False if the deadline
-    came first. The exit is seen through a pidfd, so there is no polling delay.
+    came first, or if `heartbeat` saw no progress in time (it is then marked
+    stalled). The exit is seen through a pidfd, so there is no polling delay.
     """
     selector = selectors.DefaultSelector()
     for fd in streams:
@@ -46,8 +72,11 @@ def pump(streams: dict[int, CappedStream], deadline: float, pid: int | None = No
         selector.register(pidfd, selectors.EVENT_READ)
     try:
         while selector.get_map():
-            remaining = deadline - time.monotonic()
+            due = min(deadline, heartbeat.due) if heartbeat else deadline
+            remaining = due - time.monotonic()
             if remaining <= 0:
+                if heartbeat and heartbeat.due < deadline:
+                    heartbeat.stalled = True
                 return False
             for key, _ in selector.select(timeout=remaining):
                 if key.fd == pidfd:
@@ -58,6 +87,8 @@ def pump(streams: dict[int, CappedStream], deadline: float, pid: int | None = No
                     continue
                 if chunk:
                     streams[key.fd].feed(chunk)
+                    if heartbeat:
+                        heartbeat.saw(key.fd, chunk)
                 else:
                     selector.unregister(key.fd)
         return True

@@ -11,10 +11,13 @@ import contextlib
 import ctypes
 import os
 import signal
+import time
 from pathlib import Path
 
 _PR_SET_DUMPABLE = 4
 _PR_SET_CHILD_SUBREAPER = 36
+KILL_PATIENCE = 10.0
+"""Seconds to keep killing and reaping before giving up on a process that will not die."""
 
 
 def _prctl(option: int, value: int) -> bool:
@@ -65,14 +68,19 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
-def kill_descendants(pid: int | None = None) -> int:
+def kill_descendants(pid: int | None = None, patience: float = KILL_PATIENCE) -> int:
     """SIGKILL every descendant of `pid` (default: us) and reap our children; returns the count.
 
-    Loops because a process may fork between the scan and the kill.
+    Loops until none is left, because a process may fork between the scan and
+    the kill, and a killed process is still there (holding its sockets and
+    IPC attachments) until it has exited and been reaped: as a child
+    subreaper we get every orphan to reap. `patience` bounds the loop for a
+    process that cannot die (stuck in the kernel).
     """
     root = os.getpid() if pid is None else pid
     killed = 0
-    for _ in range(100):
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline:
         victims = descendants(root)
         if not victims:
             break

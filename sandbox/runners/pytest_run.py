@@ -1,7 +1,10 @@
 """Run a target's tests once, with the job's overlays: ``python -m nmrunners.pytest_run JOB``.
 
-Writes the session's result document to the job's result path. The exit status
-is pytest's, so a plain reading of the job's outcome is already meaningful.
+Sends the session's result document to the launcher over the authenticated
+channel (`channel`), whose key it reads before anything of the tree is
+imported; no result file exists for the code under test to forge. The exit
+status is pytest's, so a plain reading of the job's outcome is already
+meaningful.
 """
 
 from __future__ import annotations
@@ -11,12 +14,13 @@ import os
 import sys
 from pathlib import Path
 
-from . import overlay
+from . import channel, overlay
 from .pytest_session import run_session
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
+    send = channel.sender_from_env()  # first: nothing of the tree is imported yet
     args = sys.argv[1:] if argv is None else argv
     job = json.loads(Path(args[0]).read_text())
     payload = job["payload"]
@@ -28,9 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     result = run_session(
         src, payload.get("args", []), scratch, must_pass=must_pass, coverage=payload.get("coverage")
     )
-    tmp = job["result_path"] + ".part"
-    Path(tmp).write_text(json.dumps(result))
-    os.replace(tmp, job["result_path"])
+    send("result", result)
+    send("end", None)
     return result["exit_status"] if isinstance(result["exit_status"], int) else 3
 
 

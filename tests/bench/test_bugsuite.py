@@ -215,7 +215,7 @@ BASE = {"a": "passed", "b": "passed", "c": "failed", "d": "failed"}
     [
         ({**BASE, "c": "passed"}, True, True),
         ({**BASE, "c": "passed", "d": "passed"}, True, True),
-        ({**BASE, "c": "xfailed"}, True, True),
+        ({**BASE, "c": "xfailed"}, True, False),  # an xfail is never a pass
         (BASE, True, False),
         ({**BASE, "c": "passed"}, False, False),
         ({**BASE, "c": "passed", "d": "passed", "a": "failed"}, True, False),

@@ -127,11 +127,6 @@ def test_a_baseline_that_does_not_collect_changes_nothing(tmp_path, local_backen
     assert git(spec.repo, "status", "--porcelain") == ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs `judge` in sandbox/evaluate.py to report collection errors with their place "
-    "before pytest's exit status (its owner's change)",
-)
 def test_a_syntax_error_at_baseline_names_the_file_and_line(tmp_path, docker_backend):
     targets, state = make_target(tmp_path, ops=BROKEN_OPS)
     report, _ = cycle(targets, state, docker_backend)  # the sandbox's own paths in the report

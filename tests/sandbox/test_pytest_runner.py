@@ -124,3 +124,90 @@ def test_failures_come_back_as_data(backend, tree):
     run = run_tests(backend, tree, ["tests"])
     failure = run.result.result["failures"]["tests/test_ops.py::test_add"]
     assert "assert -1 == 5" in failure
+
+
+# --- what counts as a pass ------------------------------------------------------------
+
+
+def _judged(tests: dict[str, str], **options) -> object:
+    doc = {"complete": True, "exit_status": 1, "collected": len(tests), "tests": tests}
+    return judge(Result(Outcome.FAILED, 1, 0.1, result=doc), **options)
+
+
+def test_only_a_test_that_ran_and_passed_counts():
+    outcomes = ["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
+    run = _judged({f"t{i}": o for i, o in enumerate(outcomes)}, baseline={})
+    assert run.passed == 1 and run.score == 1 / 6
+    assert run.passing() == {"t0"}
+
+
+def test_tests_skipped_or_xfailed_at_baseline_are_not_in_the_score():
+    baseline = _judged({"ok": "passed", "bad": "failed", "skip": "skipped", "xf": "xfailed"})
+    assert baseline.excluded == {"skip", "xf"}
+    assert baseline.score == 0.5
+    repaired = _judged(
+        {"ok": "passed", "bad": "passed", "skip": "skipped", "xf": "xfailed"},
+        baseline=baseline.tests,
+    )
+    assert repaired.score == 1.0  # every runnable test passes: repaired
+
+
+def test_skipping_or_xfailing_a_failing_test_never_raises_the_score():
+    baseline = _judged({"ok": "passed", "bad": "failed"})
+    for excuse in ("skipped", "xfailed", "xpassed", "error"):
+        run = _judged({"ok": "passed", "bad": excuse}, baseline=baseline.tests)
+        assert run.score == baseline.score == 0.5, excuse
+
+
+def test_a_test_that_passed_at_baseline_and_no_longer_passes_is_broken():
+    baseline = _judged({"ok": "passed", "bad": "failed"})
+    for excuse in ("skipped", "xfailed", "xpassed", "error"):
+        run = _judged(
+            {"ok": excuse, "bad": "passed"}, baseline=baseline.tests, must_pass=baseline.passing()
+        )
+        assert "ok" not in run.passing()
+        assert not run.valid and run.reason == f"ok passed at baseline and is now {excuse}"
+
+
+EXCUSES = {
+    "skip": "import pytest\n\n\ndef add(a, b):\n    pytest.skip('not today')\n",
+    "xfail": "import pytest\n\n\ndef add(a, b):\n    pytest.xfail('expected')\n",
+    "exit": "import pytest\n\n\ndef add(a, b):\n    pytest.exit('bye', returncode=0)\n",
+}
+
+
+@pytest.mark.parametrize("excuse", sorted(EXCUSES))
+def test_a_candidate_that_excuses_a_failing_test_does_not_improve(backend, tree, excuse):
+    baseline = run_tests(backend, tree, ["tests"])
+    source = EXCUSES[excuse] + "\n\ndef mul(a, b):\n    return a * b\n"
+    candidates = [Candidate(excuse, {"calc/ops.py": source})]
+    [run] = run_batch(
+        backend,
+        tree,
+        candidates,
+        ["tests"],
+        min_collected=baseline.collected,
+        must_pass=baseline.passing(),
+        baseline=baseline.tests,
+    )
+    assert not (run.valid and run.score > baseline.score), run.tests
+
+
+def test_a_skip_marked_test_does_not_keep_a_repaired_target_below_one(backend, make_tree):
+    marked = CALC["tests/test_ops.py"] + (
+        "\n\nimport pytest\n\n\n@pytest.mark.skip\ndef test_later():\n    assert False\n"
+        "\n\n@pytest.mark.xfail\ndef test_known():\n    assert False\n"
+    )
+    tree = make_tree({**CALC, "tests/test_ops.py": marked})
+    baseline = run_tests(backend, tree, ["tests"])
+    assert baseline.valid and baseline.score == 0.5
+    [fixed] = run_batch(
+        backend,
+        tree,
+        [Candidate("fixed", {"calc/ops.py": FIXED_OPS})],
+        ["tests"],
+        min_collected=baseline.collected,
+        must_pass=baseline.passing(),
+        baseline=baseline.tests,
+    )
+    assert fixed.valid and fixed.score == 1.0
