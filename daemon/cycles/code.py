@@ -28,6 +28,7 @@ from policies.codemods import Mutation, MutationError, apply_mutation, enumerate
 from policies.localise import ochiai
 from policies.ordering import Ordering, SearchContext, ordering_for
 from policies.status import CycleStatus
+from sandbox.confirm import confirm
 from sandbox.evaluate import Candidate, TestRun, run_batch, run_tests
 
 if TYPE_CHECKING:
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+SCORING = 2
+"""Version of the scoring rule in cached baselines (2: skipped and xfailed tests are out)."""
 TIMEOUT_FACTOR = 10.0
 MIN_CANDIDATE_TIMEOUT = 2.0
 """A candidate may take ten times the baseline's test time (at least 2 s, at most the
@@ -89,7 +92,8 @@ class CodeCycle(Cycle):
             return self.report(
                 CycleStatus.REJECTED,
                 f"none of {len(runs)} candidates improved on {baseline.score:.3f} without "
-                f"breaking a passing test (best valid score {best:.3f})",
+                f"breaking a passing test (best valid score {best:.3f})"
+                + forgeries(mutations, runs, baseline),
             )
         return self.commit(*winner, sources, baseline, len(runs))
 
@@ -99,7 +103,7 @@ class CodeCycle(Cycle):
         """The committed tree's baseline, from the cache or from two sandbox runs."""
         self.progress(Phase("baseline"))
         args, tree = self.config.tests, self.ledger.tree()
-        key = json.dumps([list(args), files])
+        key = json.dumps([list(args), files, SCORING])
         cached = self.store.baseline(self.spec.name, tree, key)
         if cached is not None:
             return Baseline(**cached)
@@ -186,6 +190,7 @@ class CodeCycle(Cycle):
                 min_collected=baseline.collected,
                 name=f"{self.spec.name}-cycle{self.number}",
                 must_pass=baseline.passing,
+                baseline=baseline.outcomes,
             )
             with lock:
                 for mutation, run in zip(batch, results, strict=True):
@@ -237,16 +242,20 @@ class CodeCycle(Cycle):
         baseline: Baseline,
         tried: int,
     ) -> CycleReport:
-        """Commit the winner with a readable message; verify; revert if it fails."""
+        """Confirm the winner independently; commit it with a readable message; verify."""
         self.counters.best_score = run.score
         self.counters.mutation = mutation.to_dict()
+        new_source = apply_mutation(sources[mutation.path], mutation)
+        disagreement = self.confirm(mutation, new_source, run, baseline)
+        if disagreement:
+            return self.report(CycleStatus.REJECTED, disagreement)
         subject = (
             f"{self.spec.name}: {mutation.summary} (tests {baseline.passed}/"
             f"{baseline.collected} -> {run.passed}/{run.collected})"
         )
         site = f"{mutation.path}:{mutation.line}"
         return self.commit_verified(
-            {mutation.path: apply_mutation(sources[mutation.path], mutation)},
+            {mutation.path: new_source},
             subject,
             f"Operator: {mutation.operator} at {site}",
             {
@@ -256,6 +265,43 @@ class CodeCycle(Cycle):
                 "Candidates": tried,
             },
         )
+
+    def confirm(
+        self, mutation: Mutation, new_source: str, run: TestRun, baseline: Baseline
+    ) -> str | None:
+        """Why the tests the winner newly passes do not pass alone, in a fresh sandbox, or None.
+
+        A disagreement with the search is taken as a forgery: nothing is committed and
+        the operator that produced the change is penalised.
+        """
+        newly = sorted(run.passing() - set(baseline.passing))
+        if not newly:
+            return None
+        self.progress(Phase("confirm"))
+        confirmation = confirm(
+            self.backend,
+            self.snapshot(),
+            newly,
+            overlays={mutation.path: new_source},
+            limits=self.limits,
+            name=f"{self.spec.name}-confirm",
+        )
+        self.counters.sandbox_seconds += confirmation.wall_time
+        failed = confirmation.failed()
+        if confirmation.problem is None and not failed:
+            return None
+        preferences = getattr(self.ordering, "preferences", None)
+        if preferences is not None:
+            preferences.update(mutation.operator, False)
+        if confirmation.problem is not None:
+            why = confirmation.problem
+        else:
+            test, reason = next(iter(failed.items()))
+            why = (
+                f"{len(failed)} of {len(newly)} newly passing test(s) fail alone ({test}: {reason})"
+            )
+        log.warning("%s: %s refused: %s", self.spec.name, mutation.summary, why)
+        return f"evaluation disagreed: possible forgery: {mutation.summary}: {why}"
 
     def verify(self) -> str | None:
         """Why the committed tree fails verification (with held-out tests), or None."""
@@ -274,6 +320,7 @@ class CodeCycle(Cycle):
             args,
             min_collected=reference.collected,
             name=f"{self.spec.name}-verify",
+            baseline=reference.outcomes,
         )
         if not run.valid:
             return f"the committed tree's run is invalid: {run.reason}"
@@ -303,3 +350,32 @@ def select(
         return None
     *_, mutation, run = min(eligible, key=lambda e: e[:4])
     return mutation, run
+
+
+FORGERY_SIGNS = ("forgery", "tampered")
+"""Words of a run's reason that say the runner caught the candidate forging its result."""
+EXCUSES = frozenset({"skipped", "xfailed"})
+"""Outcomes a test that failed at baseline can only reach by code under test raising them."""
+
+
+def forgery(run: TestRun, baseline: Baseline) -> str | None:
+    """Why `run` looks forged: the runner caught it, or it excused its own failures."""
+    if any(sign in run.reason for sign in FORGERY_SIGNS):
+        return run.reason[:200]
+    excused = sorted(
+        test
+        for test, outcome in run.tests.items()
+        if outcome in EXCUSES and baseline.outcomes.get(test) in ("failed", "error")
+    )
+    if excused:
+        return f"{excused[0]} failed before and now calls itself {run.tests[excused[0]]}"
+    return None
+
+
+def forgeries(mutations: list[Mutation], runs: dict[int, TestRun], baseline: Baseline) -> str:
+    """A clause naming the candidates refused as forgeries, for the cycle's reason ('' if none)."""
+    caught = [(i, why) for i, r in sorted(runs.items()) if (why := forgery(r, baseline))]
+    if not caught:
+        return ""
+    index, why = caught[0]
+    return f"; {len(caught)} refused as forgeries (first: {mutations[index].summary}: {why})"

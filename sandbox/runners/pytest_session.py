@@ -25,12 +25,20 @@ from typing import Any
 
 import pytest
 
+from .integrity import Seal
 from .linecov import LineCoverage
 from .overlay import is_test_file
 
 RESULT_VERSION = 1
 MAX_PRECOMPILED = 2000
 """Test files whose rewritten code the harness keeps for its children."""
+VALUE_OPTIONS = frozenset(
+    {"-k", "-m", "-p", "-W", "-o", "-r", "--maxfail", "--tb", "--durations", "--durations-min",
+     "--import-mode", "--capture", "--color", "--show-capture", "--log-level", "--override-ini",
+     "--pythonwarnings"}
+)  # fmt: skip
+"""pytest options whose value (the next argument) is an expression or a word, never a path:
+the same list as `daemon.registry.code.VALUE_OPTIONS`, which runners may not import."""
 DETAIL_LIMIT = 2000
 """Characters kept of each failure's report."""
 
@@ -43,8 +51,11 @@ class Collector:
     running the rest of its tests would only cost time.
     """
 
-    def __init__(self, must_pass: frozenset[str] = frozenset()) -> None:
+    def __init__(self, must_pass: frozenset[str] = frozenset(), seal: Seal | None = None) -> None:
         self.must_pass = must_pass
+        self.seal = seal
+        self.pluginmanager: Any = None
+        self.tampered: list[str] = []
         self.stopped: str | None = None
         self.tests: dict[str, str] = {}
         self.failures: dict[str, str] = {}
@@ -59,10 +70,34 @@ class Collector:
                 {"nodeid": report.nodeid, "error": str(report.longrepr)[-4 * DETAIL_LIMIT :]}
             )
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection(self, session: Any) -> None:  # noqa: D102 - pytest hook
+        self.pluginmanager = session.config.pluginmanager
+        if self.seal is not None:
+            self.seal.seal_hooks(self.pluginmanager)
+
     def pytest_collection_finish(self, session: Any) -> None:  # noqa: D102 - pytest hook
         self.collected = len(session.items)
+        if self.seal is not None:  # conftest files may add hooks while collecting; nothing else
+            strangers = _foreign_hooks(self.pluginmanager, self.seal)
+            self.note_tampering(strangers)
+            self.seal.seal_hooks(self.pluginmanager)
+            self.check()
+
+    def check(self) -> None:
+        """Compare the runner with its seal; a change stops the session as a forgery."""
+        if self.seal is not None:
+            self.note_tampering(self.seal.broken(self.pluginmanager))
+
+    def note_tampering(self, found: list[str]) -> None:
+        """Record what code under test changed in the runner, and stop the session."""
+        new = [f for f in found if f not in self.tampered]
+        if new:
+            self.tampered += new
+            self.stopped = self.stopped or "the runner was tampered with"
 
     def pytest_runtest_logreport(self, report: Any) -> None:  # noqa: D102 - pytest hook
+        self.check()
         nodeid, previous = report.nodeid, self.tests.get(report.nodeid)
         if report.when == "call":
             if hasattr(report, "wasxfail"):
@@ -76,8 +111,9 @@ class Collector:
             self.tests[nodeid] = "skipped"
         if report.failed:
             self.failures[nodeid] = report.longreprtext[-DETAIL_LIMIT:]
-            if nodeid in self.must_pass and self.stopped is None:
-                self.stopped = nodeid
+        lost = self.tests.get(nodeid) not in (None, "passed")  # failed, or excused itself
+        if lost and nodeid in self.must_pass and self.stopped is None:
+            self.stopped = nodeid
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: Any, nextitem: Any) -> bool | None:  # noqa: D102
@@ -103,12 +139,17 @@ class Collector:
             "duration": duration,
             "crash": crash,
             "stopped": self.stopped,
+            "tampered": self.tampered,
         }
 
 
 def pytest_argv(src: str, args: list[str], scratch: str) -> list[str]:
     """The pytest command line: test paths are relative to the tree `src`."""
-    targets = [a if a.startswith("-") else os.path.join(src, a) for a in args] or [src]
+    targets, option_value = [], False
+    for arg in args:  # a path is made absolute; an option's value (`-k EXPR`) is left alone
+        targets.append(arg if arg.startswith("-") or option_value else os.path.join(src, arg))
+        option_value = arg in VALUE_OPTIONS
+    targets = targets or [src]
     return [
         "--rootdir", src,
         "-p", "no:cacheprovider",
@@ -244,7 +285,8 @@ def run_session(
     with `must_pass`, the run stops at the first of those tests to fail; with
     `coverage` (files relative to `src`), the document gets each test's lines.
     """
-    collector = Collector(must_pass)
+    collector = Collector(must_pass, seal_runner())
+    seal = collector.seal
     plugins: list[Any] = [collector]
     lines = LineCoverage(src, coverage) if coverage else None
     if lines:
@@ -266,7 +308,31 @@ def run_session(
     finally:
         if lines:
             lines.stop()
+    assert seal is not None
+    # Before trusting its data; pytest has unconfigured (undone its own patches) by now.
+    collector.note_tampering(seal.broken(removals=False))
     document = collector.document(status, crash, time.monotonic() - started)
     if lines:
         document["coverage"] = lines.document()
     return document
+
+
+def seal_runner() -> Seal:
+    """A seal over pytest's verdict machinery and this runner's own modules and collector."""
+    ours = [name for name in sys.modules if name.startswith("nmrunners")]
+    guarded = {name: sys.modules[name] for name in ours}
+    return Seal({"Collector": Collector, **guarded}, modules=["pytest", "_pytest", *ours])
+
+
+def _foreign_hooks(pluginmanager: Any, seal: Seal) -> list[str]:
+    """Outcome hooks added during collection by anything but a conftest file."""
+    found = []
+    for hook, before in seal.hooks.items():
+        caller = getattr(pluginmanager.hook, hook)
+        for impl in caller.get_hookimpls():
+            if id(impl.function) in before:
+                continue
+            origin = getattr(impl.plugin, "__file__", "") or ""
+            if not origin.endswith("conftest.py"):
+                found.append(f"a {hook} hook was added by {impl.plugin_name}")
+    return found
