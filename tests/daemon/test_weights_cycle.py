@@ -23,7 +23,7 @@ import torch
 
 from daemon.cycles import run_cycle
 from daemon.cycles.weights import WeightsCycle
-from daemon.ledger import open_ledger
+from daemon.ledger import Ledger, open_ledger
 from daemon.paths import PROJECT_ROOT
 from daemon.registry import load_registry
 from daemon.service import control
@@ -334,7 +334,8 @@ def test_nmctl_cycle_cartpole_commits_weights_that_solve_it(docker_backend, tmp_
     # held-out seeds in its own block of 100,000 above it; these start 2**29 beyond.
     seeds = holdout_seeds(100, start=2**29)
     task = GymTask("CartPole-v1", "policy:Policy", committed.policy_kwargs)
-    evaluator = GymEvaluator(docker_backend, repo, task, Limits(memory=1024**3, timeout=120.0))
+    tree = Ledger(repo).snapshot(tmp_path / "committed")  # the sandbox reads exports, not repos
+    evaluator = GymEvaluator(docker_backend, tree, task, Limits(memory=1024**3, timeout=120.0))
     played = evaluator([NamedWeights(committed.tensors, committed.policy_kwargs)], seeds)
     assert played.errors == {}
     assert played.returns.shape == (1, 100)
