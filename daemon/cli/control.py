@@ -1,15 +1,17 @@
 """`nmctl status`, `pause`, `resume` and `reload`: ask the running nmd.
 
 These only talk to the daemon's control socket; without a running nmd they
-fail with a one-line "nmd is not running".
+fail with a one-line "nmd is not running". The status text (each target, each
+running cycle's progress and time left, each queued request) is also what
+`nmctl watch` redraws.
 """
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from daemon.cli import options
+from daemon.cli.progress import status_text
 from daemon.service.control import call, socket_path
 
 
@@ -18,8 +20,10 @@ def add_parsers(commands: options.Commands) -> None:
     status = commands.add_parser(
         "status",
         help="what the running nmd is doing",
-        description="Each target of the running nmd: paused or not, "
-        "running, next tick, and the last cycle.",
+        description="Each target of the running nmd: paused or not, running, next tick, "
+        "and the last cycle; each running cycle's progress and an estimate of its "
+        "remaining time (from its budget and its pace so far); each queued request "
+        "(forced or scheduled, waiting since). `nmctl watch` refreshes it.",
     )
     _common(status)
     status.set_defaults(func=cmd_status, request="status")
@@ -50,23 +54,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     options.add_json(parser, "print nmd's answer as JSON")
 
 
-def _status_text(status: dict[str, Any]) -> str:
-    lines = [f"nmd: {status['status']}"]
-    for name, t in status["targets"].items():
-        flags = ", ".join(f for f, on in (("paused", t["paused"]), ("running", t["running"])) if on)
-        last = t["last"]
-        last_text = f"last: cycle {last['cycle']} {last['status']}" if last else "no cycle yet"
-        lines.append(
-            f"  {name:<16} next {t['next_run'] or '-'}  {last_text}"
-            + (f"  [{flags}]" if flags else "")
-        )
-    return "\n".join(lines)
-
-
 def cmd_status(args: argparse.Namespace) -> int:
     """`nmctl status` and `nmctl reload`: both answer with the daemon's status."""
     status = call(socket_path(options.state(args)), {"cmd": args.request})
-    options.emit(args, status, _status_text(status))
+    options.emit(args, status, status_text(status))
     return 0
 
 

@@ -1,4 +1,10 @@
-"""`nmctl cycle NAME`: run one forced improvement cycle now, and say how it ended."""
+"""`nmctl cycle NAME`: run one forced improvement cycle now, and say how it ended.
+
+Through nmd, the request goes ahead of every scheduled cycle; the first line
+says at once whether it waits and for what. Ctrl-C while it is still queued
+cancels it (nmd sees the connection close); once it runs, the cycle goes on in
+nmd and `nmctl watch` follows it.
+"""
 
 from __future__ import annotations
 
@@ -24,9 +30,12 @@ def add_parsers(commands: options.Commands) -> None:
         description="Run one forced improvement cycle of NAME now: baseline, candidates in "
         "the sandbox (mutations of a code target, generations of a weights target), commit "
         "of the best real improvement, verification. Goes through the running nmd, which "
-        "streams its progress back; --local runs it in this process instead. A lock per "
+        "streams its progress back; it goes ahead of every scheduled cycle, and a scheduled "
+        "cycle holding the only slot yields it at its next checkpoint (then runs again). "
+        "Ctrl-C cancels a request still queued; a cycle already running keeps running "
+        "(`nmctl watch` follows it). --local runs it in this process instead. A lock per "
         "target keeps two cycles of one target from running at once. Exit status 1 if the "
-        "cycle ended in error.",
+        "cycle ended in error, 130 on Ctrl-C.",
     )
     cycle.add_argument("name", help="the target, as `nmctl targets list` names it")
     options.add_targets(cycle)
@@ -47,7 +56,7 @@ def cmd_cycle(args: argparse.Namespace) -> int:
     Exit status 0 unless the cycle ended in error.
     """
     state = options.state(args)
-    progress = TerminalProgress(sys.stderr.isatty() and not args.json)
+    progress = TerminalProgress(sys.stderr.isatty() and not args.json, announce=not args.json)
     try:
         if args.local:
             report = _cycle_local(args, state, progress)
@@ -64,6 +73,17 @@ def _cycle_remote(args: argparse.Namespace, state: Path, progress: TerminalProgr
         return call(
             socket_path(state), {"cmd": "cycle", "name": args.name}, on_event=progress.on_wire
         )
+    except KeyboardInterrupt:  # `call` closed the connection: nmd drops a queued request
+        progress.close()
+        if progress.running:
+            print(
+                f"nmctl: {args.name}'s cycle keeps running in nmd; follow it with "
+                "`nmctl watch` (or `nmctl status`)",
+                file=sys.stderr,
+            )
+        else:
+            print(f"nmctl: cancelled: {args.name}'s request leaves nmd's queue", file=sys.stderr)
+        raise
     except NotRunning as exc:
         raise Error(
             f"{exc}: start it with `bash daemon/bootstrap.sh run`, or run the cycle in this "

@@ -2,7 +2,8 @@
 
 A cycle calls its `Progress` callback with one of these; the control socket
 carries them as JSON objects with a ``kind`` (`to_dict`, `from_dict`), and
-`nmctl cycle` draws them.
+`nmctl cycle` draws them. `Queued` and `Started` are the daemon's, not the
+cycle's: a forced cycle's client hears at once that it waits, and why.
 """
 
 from __future__ import annotations
@@ -47,10 +48,28 @@ class Generation:
     kind = "generation"
 
 
-Event = Phase | Evaluated | Generation
+@dataclass(frozen=True)
+class Queued:
+    """The request waits for a slot: how many requests go first, and what holds the slots."""
+
+    ahead: int
+    detail: str
+    """One line for a person, e.g. "1 ahead (lander, generation 23/60, started 3 min ago)"."""
+    kind = "queued"
+
+
+@dataclass(frozen=True)
+class Started:
+    """The request got its slot after `waited` seconds in the queue; its cycle starts now."""
+
+    waited: float
+    kind = "started"
+
+
+Event = Phase | Evaluated | Generation | Queued | Started
 Progress = Callable[[Event], None]
-KINDS: dict[str, type[Phase] | type[Evaluated] | type[Generation]] = {
-    cls.kind: cls for cls in (Phase, Evaluated, Generation)
+KINDS: dict[str, type[Event]] = {
+    cls.kind: cls for cls in (Phase, Evaluated, Generation, Queued, Started)
 }
 
 

@@ -11,26 +11,44 @@ line has a size cap and must arrive within a deadline, and the number of open
 connections is bounded (one thread each). Every mistake a client can make is
 answered as a JSON error and logged in one line; a client that goes away
 mid-answer is a debug line, and the request it made (a cycle) still runs to its end.
+The handler is told through its `Reply` whether the client hung up (`closed`:
+its socket closed for good, as when nmctl ends or is interrupted); nmd then
+cancels a cycle it asked for that is still queued.
 """
 
 from __future__ import annotations
 
 import contextlib
-import grp
 import json
 import logging
 import os
+import select
 import socket
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from daemon.errors import Error, NotRunning, SocketDenied
+from daemon.errors import Error
+from daemon.service.client import call, request
 
 log = logging.getLogger("nmd.control")
+
+__all__ = [
+    "MAX_CONNECTIONS",
+    "MAX_REQUEST",
+    "READ_TIMEOUT",
+    "SOCKET_NAME",
+    "WRITE_TIMEOUT",
+    "Handler",
+    "Reply",
+    "Server",
+    "call",
+    "request",
+    "socket_path",
+]
 
 SOCKET_NAME = "nmd.sock"
 MAX_REQUEST = 2**20
@@ -51,7 +69,10 @@ def socket_path(state: Path) -> Path:
 
 
 Handler = Callable[[dict[str, Any], Callable[[dict[str, Any]], None]], Any]
-"""Answers one request; may send progress events through the callback; returns the result."""
+"""Answers one request; may send progress events through the callback; returns the result.
+
+The callback the server passes is a `Reply`, which also says whether the client left.
+"""
 
 
 class _Refused(Exception):
@@ -212,7 +233,7 @@ class Server:
     def _handle(self, client: _Client, request: dict[str, Any]) -> None:
         command = request.get("cmd")
         try:
-            result = self.handler(request, lambda event: client.send({"event": event}))
+            result = self.handler(request, Reply(client))
             client.send({"ok": True, "result": result})
         except Error as exc:
             log.info(
@@ -245,6 +266,42 @@ class _Client:
             except OSError as exc:  # BrokenPipeError, ConnectionResetError, TimeoutError
                 self.gone = True
                 log.debug("control: %s went away: %s", self.who, _why(exc))
+
+    def closed(self) -> bool:
+        """Whether the client hung up: its socket is closed for good, not just for writing.
+
+        A client that shuts its writing side after its request (``nc -N``) still
+        reads the answer: only a full close (the process ended, or Ctrl-C) counts.
+        """
+        if self.gone:
+            return True
+        poller = select.poll()
+        poller.register(self.conn, select.POLLHUP)
+        try:
+            events = poller.poll(0)
+        except OSError:
+            events = [(self.conn.fileno(), select.POLLERR)]
+        hung_up = select.POLLHUP | select.POLLERR | select.POLLNVAL
+        if not any(mask & hung_up for _, mask in events):
+            return False
+        self.gone = True
+        log.debug("control: %s hung up", self.who)
+        return True
+
+
+class Reply:
+    """What a handler answers through: call it with an event; `closed` if the client left."""
+
+    def __init__(self, client: _Client) -> None:
+        self.client = client
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        """Send one event line (dropped once the client is gone)."""
+        self.client.send({"event": event})
+
+    def closed(self) -> bool:
+        """Whether the client hung up (or stopped reading)."""
+        return self.client.closed()
 
 
 def _refuse(conn: socket.socket, reason: str) -> None:
@@ -298,74 +355,3 @@ def _size(size: int) -> str:
         if size % scale == 0:
             return f"{size // scale} {unit}"
     return f"{size} bytes"
-
-
-def _group_of(path: Path) -> str | None:
-    """The group that owns the socket (or its folder, if that cannot be read), by name."""
-    for candidate in (path, path.parent):
-        try:
-            gid = candidate.stat().st_gid
-        except OSError:
-            continue
-        try:
-            return grp.getgrgid(gid).gr_name
-        except KeyError:
-            return str(gid)
-    return None
-
-
-def request(path: Path, message: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Send one request; yields each answer line (events, then the final one).
-
-    Raises:
-        NotRunning: no nmd listens on `path`.
-        SocketDenied: the user may not open the socket.
-        Error: the socket cannot be reached otherwise, or an answer line is not JSON.
-    """
-    sock = _connect(path)
-    with sock:
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # nmd refused it:
-            sock.sendall(json.dumps(message).encode() + b"\n")  # its answer, if any, says why
-        with sock.makefile("rb") as stream:
-            for line in _lines(stream):
-                try:
-                    yield json.loads(line)
-                except ValueError:
-                    raise Error(f"nmd's socket {path} answered something else than JSON") from None
-
-
-def _connect(path: Path) -> socket.socket:
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
-    try:
-        sock.connect(str(path))
-    except (FileNotFoundError, ConnectionRefusedError):
-        sock.close()
-        raise NotRunning(path) from None
-    except PermissionError:
-        sock.close()
-        raise SocketDenied(path, _group_of(Path(path))) from None
-    except OSError as exc:
-        sock.close()
-        raise Error(f"cannot reach nmd's socket at {path}: {exc.strerror or exc}") from None
-    return sock
-
-
-def _lines(stream: Any) -> Iterator[bytes]:
-    """The stream's lines until it ends, or until nmd resets the connection."""
-    with contextlib.suppress(ConnectionResetError):
-        yield from stream
-
-
-def call(
-    path: Path, message: dict[str, Any], on_event: Callable[[dict[str, Any]], None] | None = None
-) -> Any:
-    """Send one request and return its result; raises `Error` with the daemon's message."""
-    for answer in request(path, message):
-        if "event" in answer:
-            if on_event:
-                on_event(answer["event"])
-            continue
-        if answer.get("ok"):
-            return answer.get("result")
-        raise Error(answer.get("error", "the daemon gave no reason"))
-    raise Error("the daemon closed the connection without an answer")

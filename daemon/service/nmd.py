@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-concurrent",
         type=int,
         default=max(1, (os.cpu_count() or 2) // 2),
-        help="cycles running at once across targets (default: half the cores)",
+        help="cycles running at once across targets; the others wait in the queue, forced "
+        "ones first (default: half the cores)",
     )
     parser.add_argument(
         "--stop-grace",
@@ -73,7 +74,10 @@ def hold_instance_lock(state: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `nmd` console script."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.max_concurrent < 1:
+        parser.error(f"--max-concurrent must be at least 1, not {args.max_concurrent}")
     logs.setup(args.verbose)
     faulthandler.enable()  # a hung or crashed daemon says where it was
     faulthandler.register(signal.SIGUSR1, all_threads=True)

@@ -102,7 +102,7 @@ class Store:
             migrate(db, row)
         db.executescript(SCHEMA)
         if row is None:
-            db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         check = db.execute("PRAGMA quick_check").fetchone()[0]
         if check != "ok":
             raise corruption(f"quick_check: {check}")

@@ -36,11 +36,14 @@ class Feed:
     def __init__(self, source: Iterable[str]) -> None:
         self.pending: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
+        self.arrivals: list[tuple[float, str]] = []
+        """Every item with the `time.monotonic()` it was read at, awaited or not."""
         self.reader = threading.Thread(target=self._read, args=(source,), daemon=True)
         self.reader.start()
 
     def _read(self, source: Iterable[str]) -> None:
         for item in source:
+            self.arrivals.append((time.monotonic(), item))
             self.pending.put(item)
 
     def wait_for(self, pattern: str) -> str:
@@ -63,7 +66,13 @@ class Feed:
 class Daemon(Feed):
     """An nmd process whose stderr lines can be awaited."""
 
-    def __init__(self, targets: Path, state: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        targets: Path,
+        state: Path,
+        env: dict[str, str] | None = None,
+        args: Iterable[str] = (),
+    ) -> None:
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -75,6 +84,7 @@ class Daemon(Feed):
                 str(state),
                 "--stop-grace",
                 "20",
+                *args,
             ],
             stderr=subprocess.PIPE,
             text=True,
