@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import stat
 import tomllib
 from collections.abc import Mapping
@@ -29,6 +28,8 @@ from pydantic import ValidationError
 from daemon.errors import TargetError, UnknownTarget
 from daemon.registry.code import CodeTarget
 from daemon.registry.weights import WeightsTarget
+from sandbox.errors import LimitError
+from sandbox.job import parse_size
 
 KINDS = ("code", "weights")
 RENAMED: dict[str, dict[str, str]] = {
@@ -41,8 +42,6 @@ log = logging.getLogger(__name__)
 MAX_TARGET_FILE = 256 * 1024
 """The default largest target file, in bytes: real ones are a few hundred bytes."""
 TARGET_LIMIT_VARIABLE = "NEUROMUTANT_MAX_TARGET_FILE"
-_SIZE = re.compile(r"^(\d+)\s*([kmg]?)(?:i?b)?$", re.IGNORECASE)
-_UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}
 MODELS: dict[str, type[CodeTarget] | type[WeightsTarget]] = {
     "code": CodeTarget,
     "weights": WeightsTarget,
@@ -123,12 +122,12 @@ def target_file_limit(path: Path) -> int:
     raw = os.environ.get(TARGET_LIMIT_VARIABLE, "").strip()
     if not raw:
         return MAX_TARGET_FILE
-    match = _SIZE.match(raw)
-    if not match or int(match.group(1)) <= 0:
+    try:
+        return parse_size(raw, TARGET_LIMIT_VARIABLE)
+    except LimitError:
         raise TargetError(
             path, None, f"${TARGET_LIMIT_VARIABLE}={raw!r}: expected a size such as 262144 or 256k"
-        )
-    return int(match.group(1)) * _UNITS[match.group(2).lower()]
+        ) from None
 
 
 def _read(path: Path) -> str:

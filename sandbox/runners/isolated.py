@@ -1,13 +1,13 @@
 """Run each named test alone, in its own process: ``python -m nmrunners.isolated JOB``.
 
 The independent verifier of an accepted change. It shares nothing with the
-search runners (`batch`, `pytest_run`) but pytest itself: this parent never
+search runners (`batch`, `pytest_run`) but pytest and the signed result
+channel (`channel`): this parent never
 imports code under test; each test runs in a fresh child (`isolated_child`)
 whose verdict is taken from the test's own call (did the setup, the test
 function and the teardown return without an exception?), not from pytest's
-reports or our collector, and comes back over a pipe as records signed with a
-key the child read from another pipe before importing anything of the
-target. A test passes only if its child sent a valid signed record saying so,
+reports or our collector, and comes back over the channel, whose key the
+child reads before importing anything of the target. A test passes only if its child sent a valid signed record saying so,
 then a valid end record, and exited. A forgery aimed at the search runner
 (patched reports or collector, a forged result file, a pipe found through
 /proc/self/fd, ``pytest.xfail()`` or ``pytest.skip()`` from code under test,
@@ -18,11 +18,8 @@ change: "evaluation disagreed: possible forgery".
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import json
 import os
-import secrets
 import selectors
 import signal
 import subprocess
@@ -39,48 +36,25 @@ RECORD_LIMIT = 64 * 1024
 """Bytes of records read from one child; more is a forgery or a flood."""
 
 
-def sign(key: bytes, body: dict[str, Any]) -> str:
-    """One record line: the body as canonical JSON and its HMAC-SHA256."""
-    text = json.dumps(body, sort_keys=True)
-    mac = hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
-    return json.dumps({"body": text, "mac": mac}) + "\n"
-
-
-def verified(key: bytes, line: str) -> dict[str, Any] | None:
-    """The body of a record line whose MAC is valid, else None."""
-    try:
-        record = json.loads(line)
-        text, mac = record["body"], record["mac"]
-        good = hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
-        return json.loads(text) if hmac.compare_digest(good, str(mac)) else None
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
 def run_one(job_path: str, nodeid: str, timeout: float) -> dict[str, Any]:
     """Run one test in a fresh child; its verdict, or why there is none."""
-    key = secrets.token_bytes(32)
-    key_read, key_write = os.pipe()
-    out_read, out_write = os.pipe()
-    os.write(key_write, key)
-    os.close(key_write)
-    command = [sys.executable, "-m", "nmrunners.isolated_child", job_path, nodeid,
-               str(key_read), str(out_write)]  # fmt: skip
+    link = channel.Link()  # the same signed channel as the launcher's, one per child
+    command = [sys.executable, "-m", "nmrunners.isolated_child", job_path, nodeid]
+    env = {**os.environ, channel.ENV: ",".join(str(fd) for fd in link.child_fds())}
     started = time.monotonic()
     child = subprocess.Popen(
         command,
-        pass_fds=(key_read, out_write),
+        env=env,
+        pass_fds=link.child_fds(),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    os.close(key_read)
-    os.close(out_write)
-    data, timed_out = _read(out_read, child, timeout + CHILD_GRACE)
+    key = link.started()  # made now, after the start: the child never copied it
+    data, timed_out = _read(link.records, child, timeout + CHILD_GRACE)
     _kill_group(child)
-    lines = data.decode("utf-8", "replace").splitlines()
-    verdict = _judge(key, nodeid, lines, child.returncode, timed_out)
+    verdict = _judge(nodeid, channel.receive(data, key), child.returncode, timed_out)
     verdict["seconds"] = round(time.monotonic() - started, 3)
     return verdict
 
@@ -119,19 +93,20 @@ def _kill_group(child: subprocess.Popen[bytes]) -> None:
 
 
 def _judge(
-    key: bytes, nodeid: str, lines: list[str], status: int | None, timed_out: bool
+    nodeid: str,
+    received: tuple[dict[str, Any], str | None],
+    status: int | None,
+    timed_out: bool,
 ) -> dict[str, Any]:
-    """The verdict on one test from its child's records and exit."""
+    """The verdict on one test from its child's checked records and its exit."""
+    bodies, error = received
     if timed_out:
         return {"passed": False, "reason": "ran past its time limit"}
-    bodies = [verified(key, line) for line in lines]
-    if any(body is None for body in bodies):
-        return {"passed": False, "reason": "a record with a bad signature: possible forgery"}
-    results = [b for b in bodies if b and b.get("kind") == "result"]
-    ends = [b for b in bodies if b and b.get("kind") == "end"]
-    if len(results) != 1 or len(ends) != 1 or bodies[-1] is not ends[0]:
+    if error is not None:
+        return {"passed": False, "reason": error}
+    result = bodies.get("result")
+    if not isinstance(result, dict) or "end" not in bodies:
         return {"passed": False, "reason": "the test's process ended without a complete verdict"}
-    result = results[0]
     if result.get("test") != nodeid:
         return {"passed": False, "reason": f"a verdict for another test ({result.get('test')})"}
     if status != 0:

@@ -1,12 +1,12 @@
-"""One test, alone: ``python -m nmrunners.isolated_child JOB NODEID KEY_FD OUT_FD``.
+"""One test, alone: ``python -m nmrunners.isolated_child JOB NODEID``.
 
-Started by `isolated` for each test it verifies. The signing key is read from
-KEY_FD and the descriptor closed before anything of the target is imported.
+Started by `isolated` for each test it verifies, with a signed result channel
+(`channel`) whose key is read before anything of the target is imported.
 The verdict comes from the test's own phases: the setup, the call and the
 teardown each returned without raising (a ``pytest.skip()`` or
 ``pytest.xfail()`` raised by code under test is an exception like any other,
 so it is not a pass), the runner's seal still holds, and the call happened at
-all. One signed result record and one signed end record go to OUT_FD.
+all. One result record and the end record go over the channel.
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ from typing import Any
 
 import pytest
 
-from . import overlay
+from . import channel, overlay
 from .integrity import Seal
-from .isolated import sign
 
 PHASES = ("setup", "call", "teardown")
 
@@ -72,12 +71,11 @@ class Verdict:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
-    job_path, nodeid, key_fd, out_fd = sys.argv[1:] if argv is None else argv
-    key = os.read(int(key_fd), 64)
-    os.close(int(key_fd))
+    send = channel.sender_from_env()  # first: nothing of the target is imported yet
+    job_path, nodeid = sys.argv[1:] if argv is None else argv
     job = json.loads(Path(job_path).read_text())
     src, scratch = job["payload"]["src"], os.getcwd()
-    seal = Seal({"Verdict": Verdict, "sign": sign})
+    seal = Seal({"Verdict": Verdict, "channel": channel})
     verdict = Verdict(nodeid)
     sys.path.insert(0, src)
     overlay.install(src, job.get("overlays", {}))
@@ -89,10 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     except BaseException as exc:  # code under test may raise SystemExit at import
         verdict.errors.append(f"the session ended early: {type(exc).__name__}")
     passed, reason = verdict.outcome(seal)
-    record = {"kind": "result", "test": nodeid, "passed": passed, "reason": reason}
-    out = int(out_fd)
-    os.write(out, (sign(key, record) + sign(key, {"kind": "end"})).encode())
-    os.close(out)
+    send("result", {"test": nodeid, "passed": passed, "reason": reason})
+    send("end", None)
     os._exit(0)  # no exit handlers of the code under test after the verdict
 
 

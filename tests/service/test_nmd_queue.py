@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from policies.neuro.evolve import CHECKPOINT
 from ..daemon.test_nmd import BOUND, Feed, make_target
 from ..daemon.test_weights_cycle import make_target as make_weights_target
 from ..daemon.test_weights_cycle import timeless
+from .helpers import until
 
 GENERATIONS = 6
 ENDED = r"(accepted|rejected|reverted|waiting|stopped|error)"
@@ -67,14 +67,6 @@ def status(state: Path) -> dict[str, Any]:
     return control.call(socket_path(state), {"cmd": "status"})
 
 
-def until(condition: Callable[[], Any], what: str, bound: float = BOUND) -> Any:
-    deadline = time.monotonic() + bound
-    while not (value := condition()):
-        assert time.monotonic() < deadline, f"not within {bound} s: {what}"
-        time.sleep(0.05)
-    return value
-
-
 def startup_seconds(state: Path) -> float:
     """How long nmctl takes to start and exit on this machine, under its present load."""
     began = time.monotonic()
@@ -99,7 +91,7 @@ def test_a_forced_cycle_goes_first_and_the_yielded_weights_cycle_resumes_unchang
     daemon = daemon_factory(targets, state, args=["--max-concurrent", "1"])
     daemon.wait_for(r"pole: scheduled cycle starts")
     runs = state / "runs" / "pole"
-    until(lambda: list(runs.glob(f"head-*/{CHECKPOINT}")), "pole's first checkpoint")
+    until(lambda: list(runs.glob(f"head-*/{CHECKPOINT}")), "pole's first checkpoint", BOUND)
 
     startup = startup_seconds(state)
     began = time.monotonic()

@@ -12,7 +12,6 @@ import json
 import logging
 import socket
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from daemon.store import open_store
 from policies.status import CycleStatus
 
 from ..daemon.test_cycle import make_target
+from .helpers import until
 
 BOUND = 30.0
 
@@ -53,14 +53,6 @@ class Cycles:
             if context.stop.is_set():
                 return CycleReport(name, context.number, CycleStatus.STOPPED, "stopped", 0.5)
         return CycleReport(name, context.number, CycleStatus.ACCEPTED, "done", 0.5, 1.0, 3, 2.0)
-
-
-def until(condition: Callable[[], Any], what: str) -> Any:
-    deadline = time.monotonic() + BOUND
-    while not (value := condition()):
-        assert time.monotonic() < deadline, f"not within {BOUND} s: {what}"
-        time.sleep(0.01)
-    return value
 
 
 def service(tmp_path: Path, *names: str) -> Service:

@@ -23,8 +23,6 @@ from policies.neuro.evolve import CHECKPOINT
 
 from .fakes import SPEC, target_return
 
-pytest.importorskip("cma")
-
 SMALL = MLPSpec(2, 1, (2,))  # 9 parameters
 CENTER = np.linspace(-0.8, 0.8, SMALL.size)
 
