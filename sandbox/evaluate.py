@@ -58,6 +58,8 @@ class TestRun:
     at baseline and ends any other way now is broken (not in `passing()`).
     """
 
+    __test__ = False  # a result, not a test class, whatever pytest's name patterns say
+
     result: Result
     tests: Mapping[str, str]
     """Node id -> passed, failed, error, skipped, xfailed or xpassed."""
@@ -166,9 +168,17 @@ def judge(
 
 
 def _payload(
-    args: Sequence[str], must_pass: Iterable[str] = (), coverage: Sequence[str] = ()
+    args: Sequence[str],
+    limits: Limits,
+    must_pass: Iterable[str] = (),
+    coverage: Sequence[str] = (),
 ) -> dict[str, Any]:
-    payload = {"src": SRC, "args": list(args), "must_pass": sorted(must_pass)}
+    payload = {
+        "src": SRC,
+        "args": list(args),
+        "must_pass": sorted(must_pass),
+        "test_timeout": limits.test_timeout,
+    }
     if coverage:
         payload["coverage"] = list(coverage)
     return payload
@@ -189,13 +199,14 @@ def pytest_job(
     """
     overlays = dict(overlays or {})
     check_overlay_paths(overlays)
+    limits = limits or Limits()
     return Job(
         tree=tree,
         command=["{python}", "-m", "nmrunners.pytest_run", "/sandbox/job/job.json"],
         overlays=overlays,
-        limits=limits or Limits(),
+        limits=limits,
         env=PYTEST_ENV,
-        payload=_payload(args, coverage=coverage),
+        payload=_payload(args, limits, coverage=coverage),
         name=name,
         channel=True,
     )
@@ -241,7 +252,7 @@ def batch_job(
     for candidate in candidates:
         check_overlay_paths(candidate.overlays)
     payload = {
-        **_payload(args, must_pass),
+        **_payload(args, limits, must_pass),
         "scratch": WORK,
         "wipe": ["/tmp", "/dev/shm"],
         "candidate_timeout": limits.timeout,

@@ -84,6 +84,8 @@ class Limits:
     """Bytes a runner's result file may have before it is refused."""
     tmpfs: int = 256 * 1024**2
     """Bytes of each scratch filesystem (the work dir and /tmp), at most: see `scratch`."""
+    test_timeout: float | None = None
+    """Seconds one test may run before it fails alone, the session going on; None: no limit."""
 
     def __post_init__(self) -> None:
         for name in ("memory", "pids", "output", "result", "tmpfs"):
@@ -94,6 +96,8 @@ class Limits:
             raise LimitError("cpus", self.cpus, "a positive number of cores")
         if not self.timeout > 0:
             raise LimitError("timeout", self.timeout, "a positive number of seconds")
+        if self.test_timeout is not None and not self.test_timeout > 0:
+            raise LimitError("test_timeout", self.test_timeout, "a positive number of seconds")
 
     @property
     def scratch(self) -> int:
@@ -120,7 +124,7 @@ class Limits:
             raise LimitError(unknown[0], raw[unknown[0]], f"one of {sorted(known)}")
         values: dict[str, Any] = {}
         for name, value in raw.items():
-            if name == "timeout":
+            if name in ("timeout", "test_timeout"):
                 values[name] = parse_duration(value, name)
             elif name == "cpus":
                 if isinstance(value, bool) or not isinstance(value, int | float):

@@ -78,6 +78,7 @@ def _child(
     scratch: str,
     prepared: Prepared | None,
     must_pass: frozenset[str],
+    test_timeout: float | None,
     out_fd: int,
     channel_fds: tuple[int, int],
 ) -> None:
@@ -95,7 +96,7 @@ def _child(
         os.environ["TMPDIR"] = os.path.join(scratch, "tmp")
         os.environ["HOME"] = scratch
         overlay.install(src, overlays)
-        result = run_session(src, args, scratch, prepared, must_pass)
+        result = run_session(src, args, scratch, prepared, must_pass, test_timeout=test_timeout)
         send("result", result)
         send("end", None)
         status = result["exit_status"] if isinstance(result["exit_status"], int) else 3
@@ -161,6 +162,7 @@ def run_candidate(
             scratch,
             prepared,
             frozenset(payload.get("must_pass", ())),
+            payload.get("test_timeout"),
             out_w,
             link.child_fds(),
         )

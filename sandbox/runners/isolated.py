@@ -2,13 +2,13 @@
 
 The independent verifier of an accepted change. It shares nothing with the
 search runners (`batch`, `pytest_run`) but pytest and the signed result
-channel (`channel`): this parent never
-imports code under test; each test runs in a fresh child (`isolated_child`)
-whose verdict is taken from the test's own call (did the setup, the test
-function and the teardown return without an exception?), not from pytest's
-reports or our collector, and comes back over the channel, whose key the
-child reads before importing anything of the target. A test passes only if its child sent a valid signed record saying so,
-then a valid end record, and exited. A forgery aimed at the search runner
+channel (`channel`): this parent never imports code under test; each test
+runs in a fresh child (`isolated_child`) whose verdict is taken from the
+test's own call (did the setup, the test function and the teardown return
+without an exception?), not from pytest's reports or our collector, and
+comes back over the channel, whose key the child reads before importing
+anything of the target. A test passes only if its child sent a valid signed
+record saying so, then a valid end record, and exited. A forgery aimed at the search runner
 (patched reports or collector, a forged result file, a pipe found through
 /proc/self/fd, ``pytest.xfail()`` or ``pytest.skip()`` from code under test,
 ``os._exit`` after writing results) fails here, and the cycle refuses the

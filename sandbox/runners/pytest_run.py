@@ -30,7 +30,12 @@ def main(argv: list[str] | None = None) -> int:
     scratch = os.getcwd()
     must_pass = frozenset(payload.get("must_pass", ()))
     result = run_session(
-        src, payload.get("args", []), scratch, must_pass=must_pass, coverage=payload.get("coverage")
+        src,
+        payload.get("args", []),
+        scratch,
+        must_pass=must_pass,
+        coverage=payload.get("coverage"),
+        test_timeout=payload.get("test_timeout"),
     )
     send("result", result)
     send("end", None)

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from .deadline import Deadline
 from .integrity import Seal
 from .linecov import LineCoverage
 from .overlay import is_test_file
@@ -51,9 +52,16 @@ class Collector:
     running the rest of its tests would only cost time.
     """
 
-    def __init__(self, must_pass: frozenset[str] = frozenset(), seal: Seal | None = None) -> None:
+    def __init__(
+        self,
+        must_pass: frozenset[str] = frozenset(),
+        seal: Seal | None = None,
+        deadline: Deadline | None = None,
+    ) -> None:
         self.must_pass = must_pass
         self.seal = seal
+        self.deadline = deadline or Deadline(None)
+        self.durations: dict[str, float] = {}
         self.pluginmanager: Any = None
         self.tampered: list[str] = []
         self.stopped: str | None = None
@@ -96,9 +104,25 @@ class Collector:
             self.tampered += new
             self.stopped = self.stopped or "the runner was tampered with"
 
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_setup(self, item: Any) -> Any:  # noqa: D102 - pytest hook
+        with self.deadline.phase(item.nodeid):
+            yield
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item: Any) -> Any:  # noqa: D102 - pytest hook
+        with self.deadline.phase(item.nodeid):
+            yield
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_teardown(self, item: Any, nextitem: Any) -> Any:  # noqa: D102
+        with self.deadline.phase(item.nodeid):
+            yield
+
     def pytest_runtest_logreport(self, report: Any) -> None:  # noqa: D102 - pytest hook
         self.check()
         nodeid, previous = report.nodeid, self.tests.get(report.nodeid)
+        self.durations[nodeid] = self.durations.get(nodeid, 0.0) + float(report.duration)
         if report.when == "call":
             if hasattr(report, "wasxfail"):
                 outcome = "xfailed" if report.skipped else "xpassed"
@@ -140,6 +164,8 @@ class Collector:
             "crash": crash,
             "stopped": self.stopped,
             "tampered": self.tampered,
+            "durations": self.durations,
+            "timed_out": list(self.deadline.expired),
         }
 
 
@@ -278,14 +304,16 @@ def run_session(
     prepared: Prepared | None = None,
     must_pass: frozenset[str] = frozenset(),
     coverage: list[str] | None = None,
+    test_timeout: float | None = None,
 ) -> dict[str, Any]:
     """Run pytest on `args` and return the result document.
 
     With `prepared` (in a forked child), only collection and the run remain;
     with `must_pass`, the run stops at the first of those tests to fail; with
-    `coverage` (files relative to `src`), the document gets each test's lines.
+    `coverage` (files relative to `src`), the document gets each test's lines;
+    with `test_timeout`, a test running longer fails alone (`deadline`).
     """
-    collector = Collector(must_pass, seal_runner())
+    collector = Collector(must_pass, seal_runner(), Deadline(test_timeout))
     seal = collector.seal
     plugins: list[Any] = [collector]
     lines = LineCoverage(src, coverage) if coverage else None
