@@ -23,7 +23,7 @@ from daemon.cycles.base import Cycle, CycleContext
 from daemon.cycles.baseline import PROBE_SOURCE, Baseline
 from daemon.cycles.events import Evaluated, Phase
 from daemon.cycles.report import CycleReport
-from daemon.cycles.search import CandidateScheduler, diff_size, improves
+from daemon.cycles.search import CandidateScheduler, diff_size, improves, refusal
 from policies.codemods import Mutation, MutationError, apply_mutation, enumerate_mutations
 from policies.localise import ochiai
 from policies.ordering import Ordering, SearchContext, ordering_for
@@ -36,12 +36,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SCORING = 2
-"""Version of the scoring rule in cached baselines (2: skipped and xfailed tests are out)."""
-TIMEOUT_FACTOR = 10.0
-MIN_CANDIDATE_TIMEOUT = 2.0
-"""A candidate may take ten times the baseline's test time (at least 2 s, at most the
-target's own timeout) before it counts as hung: mutants that loop forever are common."""
+SCORING = 3
+"""Version of the scoring rule in cached baselines (2: skipped and xfailed tests are out;
+3: per-test time limits, each test's timing kept)."""
 
 
 class CodeCycle(Cycle):
@@ -55,6 +52,8 @@ class CodeCycle(Cycle):
         self.max_candidates = max(1, round(self.config.budget.candidates * self.share))
         self.max_seconds = self.config.budget.seconds * self.share
         self.baseline_run: Baseline | None = None
+        self.searched = 0.0
+        """Sandbox seconds the candidates evaluated so far took."""
 
     def run(self) -> CycleReport:
         """Baseline, search, selection, and a verified commit of the winner."""
@@ -80,22 +79,24 @@ class CodeCycle(Cycle):
             )
         sources = {path: self.ledger.read(path) for path in files}
         mutations = self.mutations(sources)
-        runs = self.evaluate(mutations, sources, baseline)
+        runs, order = self.evaluate(mutations, sources, baseline)
+        selection = select(mutations, runs, sources, baseline, order)
+        self.record(mutations, runs, selection.refused)
         if self.stop.is_set():
             return self.report(
                 CycleStatus.STOPPED, f"stopped after {len(runs)} candidates; nothing committed"
             )
-        winner = select(mutations, runs, sources, baseline)
-        if winner is None:
+        if selection.winner is None:
             best = max((r.score for r in runs.values() if r.valid), default=baseline.score)
             self.counters.best_score = best
             return self.report(
                 CycleStatus.REJECTED,
                 f"none of {len(runs)} candidates improved on {baseline.score:.3f} without "
                 f"breaking a passing test (best valid score {best:.3f})"
+                + selection.refusals(mutations)
                 + forgeries(mutations, runs, baseline),
             )
-        return self.commit(*winner, sources, baseline, len(runs))
+        return self.commit(*selection.winner, sources, baseline, len(runs))
 
     # --- baseline -----------------------------------------------------------------------
 
@@ -146,7 +147,11 @@ class CodeCycle(Cycle):
     def scheduler(
         self, mutations: list[Mutation], baseline: Baseline
     ) -> CandidateScheduler[Mutation]:
-        """The target's order over `mutations` (seeded per cycle, localised), within budget."""
+        """The target's order over `mutations` (seeded per cycle, localised), within budget.
+
+        The budget's seconds are sandbox seconds of candidates (`searched`), so that it
+        buys the same search whatever the parallelism.
+        """
         suspiciousness = ochiai(baseline.coverage or {}, baseline.outcomes)
         seed = self.config.search.seed * 1_000_003 + self.number
         order = self.ordering.search(mutations, SearchContext(seed, suspiciousness))
@@ -155,13 +160,14 @@ class CodeCycle(Cycle):
             batch=self.config.sandbox.batch,
             limit=self.max_candidates,
             patience=self.config.search.patience,
-            deadline=self.started + self.max_seconds,
+            deadline=self.max_seconds,
+            clock=lambda: self.searched,
         )
 
     def evaluate(
         self, mutations: list[Mutation], sources: dict[str, str], baseline: Baseline
-    ) -> dict[int, TestRun]:
-        """Each evaluated mutation's run, by index into `mutations`.
+    ) -> tuple[dict[int, TestRun], list[int]]:
+        """Each evaluated mutation's run by index into `mutations`, and the search's order.
 
         Batches are taken from the scheduler one at a time, so a learned order sees
         the outcomes of earlier batches; no new batch starts once the budget is spent.
@@ -170,8 +176,7 @@ class CodeCycle(Cycle):
         scheduler = self.scheduler(mutations, baseline)
         index = {m: i for i, m in enumerate(mutations)}
         total = min(len(mutations), self.max_candidates)
-        scaled = max(MIN_CANDIDATE_TIMEOUT, TIMEOUT_FACTOR * baseline.duration)
-        limits = dataclasses.replace(self.limits, timeout=min(self.limits.timeout, scaled))
+        limits = baseline.candidate_limits(self.limits)
         runs: dict[int, TestRun] = {}
         lock = threading.Lock()  # batches finish on several threads
         self.progress(Evaluated(0, total, baseline.score))
@@ -195,6 +200,7 @@ class CodeCycle(Cycle):
             with lock:
                 for mutation, run in zip(batch, results, strict=True):
                     runs[index[mutation]] = run
+                    self.searched += run.result.wall_time
                     perfect = run.valid and run.score >= 1.0
                     scheduler.record(mutation, improved=improves(run, baseline), perfect=perfect)
                 best = max([baseline.score, *(r.score for r in runs.values() if r.valid)])
@@ -208,11 +214,15 @@ class CodeCycle(Cycle):
         with ThreadPoolExecutor(max_workers=parallel) as pool:
             for future in [pool.submit(worker) for _ in range(parallel)]:
                 future.result()
-        self.record(mutations, runs)
-        return runs
+        return runs, [index[m] for m in scheduler.taken if index[m] in runs]
 
-    def record(self, mutations: list[Mutation], runs: dict[int, TestRun]) -> None:
-        """Count the candidates and their sandbox time, and store each one's outcome."""
+    def record(
+        self, mutations: list[Mutation], runs: dict[int, TestRun], refused: dict[int, str]
+    ) -> None:
+        """Count the candidates and their sandbox time, and store each one's outcome.
+
+        A candidate refused by the selection keeps its refusal as its reason.
+        """
         self.counters.candidates = len(runs)
         self.counters.sandbox_seconds += sum(r.result.wall_time for r in runs.values())
         self.store.add_candidates(
@@ -226,7 +236,7 @@ class CodeCycle(Cycle):
                     "passed": run.passed,
                     "collected": run.collected,
                     "wall_time": run.result.wall_time,
-                    "reason": run.reason,
+                    "reason": refused.get(i, run.reason),
                 }
                 for i, run in runs.items()
             ],
@@ -332,24 +342,55 @@ class CodeCycle(Cycle):
         return None
 
 
+@dataclasses.dataclass(frozen=True)
+class Selection:
+    """The candidate a cycle commits, if any, and the improving ones it refused, and why."""
+
+    winner: tuple[Mutation, TestRun] | None
+    refused: dict[int, str]
+    """Index into the mutations -> why that improving candidate may not be committed."""
+
+    def refusals(self, mutations: list[Mutation]) -> str:
+        """A clause for the cycle's reason naming the refused candidates ('' if none)."""
+        if not self.refused:
+            return ""
+        index, why = next(iter(self.refused.items()))
+        return (
+            f"; {len(self.refused)} improving candidate(s) refused to do no harm "
+            f"(first: {mutations[index].summary}: {why})"
+        )
+
+
 def select(
     mutations: list[Mutation],
     runs: dict[int, TestRun],
     sources: dict[str, str],
     baseline: Baseline,
-) -> tuple[Mutation, TestRun] | None:
-    """The best improving candidate: top score, then smaller diff, faster run, enumeration order."""
-    eligible = []
-    for index, run in sorted(runs.items()):
-        if improves(run, baseline):
-            mutation = mutations[index]
-            new = apply_mutation(sources[mutation.path], mutation)
-            size = diff_size(sources[mutation.path], new)
-            eligible.append((-run.score, size, run.result.wall_time, index, mutation, run))
+    order: Sequence[int] | None = None,
+) -> Selection:
+    """The best improving candidate that does no harm (`refusal`).
+
+    Best is the fewest failing tests, then the smallest diff, then the earliest in
+    the search's `order` (indices into `mutations`; enumeration order by default):
+    never the run time, so that reruns pick the same winner.
+    """
+    rank = {index: position for position, index in enumerate(order or sorted(runs))}
+    eligible, refused = [], {}
+    for index, run in sorted(runs.items(), key=lambda item: rank.get(item[0], len(rank))):
+        if not improves(run, baseline):
+            continue
+        mutation = mutations[index]
+        old = sources[mutation.path]
+        new = apply_mutation(old, mutation)
+        why = refusal(run, old, new)
+        if why is not None:
+            refused[index] = why
+            continue
+        eligible.append((-run.score, diff_size(old, new), rank.get(index, len(rank)), index))
     if not eligible:
-        return None
-    *_, mutation, run = min(eligible, key=lambda e: e[:4])
-    return mutation, run
+        return Selection(None, refused)
+    index = min(eligible)[-1]
+    return Selection((mutations[index], runs[index]), refused)
 
 
 FORGERY_SIGNS = ("forgery", "tampered")

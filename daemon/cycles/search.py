@@ -3,10 +3,11 @@
 `CandidateScheduler` hands out batches from a search order until the cycle's
 limits say stop: the candidate cap, the patience past the first improvement,
 the deadline (read from an injected clock), a candidate that passes every
-test, or a stop request. It runs nothing and touches nothing: the cycle
-evaluates what it hands out and reports each outcome back, so it is tested
-with plain lists and a hand-made clock. `improves` and `diff_size` are the
-selection rules the cycle and the benches share.
+test, or a stop request; it keeps the order it handed them out in. It runs
+nothing and touches nothing: the cycle evaluates what it hands out and
+reports each outcome back, so it is tested with plain lists and a hand-made
+clock. `improves`, `refusal` and `diff_size`
+are the selection rules the cycle and the benches share.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Generic, Protocol, TypeVar
 
+from policies.antipatterns import anti_patterns
 from sandbox.evaluate import TestRun
 
 T = TypeVar("T")
@@ -53,6 +55,8 @@ class CandidateScheduler(Generic[T]):
         self.order, self.batch, self.limit = order, batch, limit
         self.patience, self.deadline, self.clock = patience, deadline, clock
         self.handed_out = 0
+        self.taken: list[T] = []
+        """Every item handed out, in order: the search's order, for tie-breaks."""
         self.finished = False
         """Set by a perfect candidate or a stop request: nothing more is handed out."""
         self._lock = threading.Lock()
@@ -65,6 +69,7 @@ class CandidateScheduler(Generic[T]):
             size = min(self.batch, self.limit - self.handed_out)
             taken = self.order.next(size) if size > 0 else []
             self.handed_out += len(taken)
+            self.taken += taken
             return taken
 
     def record(self, item: T, *, improved: bool, perfect: bool = False) -> None:
@@ -92,6 +97,22 @@ class Judged(Protocol):
 def improves(run: TestRun, baseline: Judged) -> bool:
     """A valid run that scores above the baseline and keeps every test that passed."""
     return run.valid and run.score > baseline.score and set(baseline.passing) <= run.passing()
+
+
+def refusal(run: TestRun, old: str, new: str) -> str | None:
+    """Why an improving change may not be committed, or None: do no harm.
+
+    A change that passes every test is a repair, whatever its shape. One that only
+    passes more tests is a partial improvement, refused when it shows an anti-pattern
+    of search-based repair (`policies.antipatterns`): it may have gained its test by
+    removing behaviour.
+    """
+    if run.score >= 1.0:
+        return None
+    harm = anti_patterns(old, new)
+    if not harm:
+        return None
+    return f"a partial improvement ({run.passed}/{run.runnable} tests) that {' and '.join(harm)}"
 
 
 def diff_size(old: str, new: str) -> int:

@@ -15,6 +15,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    ValidationInfo,
     Field,
     field_validator,
     model_validator,
@@ -95,8 +96,12 @@ class Schedule(_Strict):
 class Budget(_Strict):
     """What one cycle may spend."""
 
-    candidates: int = Field(64, gt=0, le=100_000)
     seconds: CycleDuration = 300.0
+    """Sandbox seconds the cycle's candidates may take, summed over its parallel sandboxes.
+    At the measured rate of small targets (several candidates per sandbox second), the
+    default fits every mutation of a module of a few hundred lines."""
+    candidates: int = Field(10_000, gt=0, le=100_000)
+    """A cap on the candidates tried, whatever time is left."""
 
 
 class SearchSpec(_Strict):
@@ -137,6 +142,9 @@ class SandboxSpec(_Strict):
     cpus: float = 1.0
     pids: int = Field(256, gt=0)
     timeout: str = "60s"
+    test_timeout: str = "5s"
+    """The longest one test may run at baseline; longer fails that test alone. Candidates
+    get ten times the baseline's slowest test, at least a second, at most this."""
     parallel: int = Field(1, gt=0, le=64)
     """Sandboxes (batches) evaluated at once."""
     batch: int = Field(16, gt=0, le=1000)
@@ -165,11 +173,11 @@ class SandboxSpec(_Strict):
             )
         return value
 
-    @field_validator("timeout")
+    @field_validator("timeout", "test_timeout")
     @classmethod
-    def _timeout(cls, value: str) -> str:
+    def _timeout(cls, value: str, info: ValidationInfo) -> str:
         try:
-            seconds = parse_duration(value, "timeout")
+            seconds = parse_duration(value, info.field_name or "timeout")
         except LimitError:
             return value  # `_limits_parse` says what is expected
         if not math.isfinite(seconds) or seconds > MAX_CYCLE_SECONDS:
@@ -193,6 +201,7 @@ class SandboxSpec(_Strict):
                     "cpus": self.cpus,
                     "pids": self.pids,
                     "timeout": self.timeout,
+                    "test_timeout": self.test_timeout,
                 }
             )
         except LimitError as exc:

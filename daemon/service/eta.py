@@ -33,8 +33,8 @@ class Budget:
         """The budget of a cycle of `spec` given `share` of it (as the cycle scales it)."""
         config = spec.config
         seconds = float(config.budget.seconds) * share
-        if not isinstance(config, WeightsTarget):
-            return cls("code", seconds)
+        if not isinstance(config, WeightsTarget):  # sandbox seconds, over parallel sandboxes
+            return cls("code", seconds / config.sandbox.parallel)
 
         def scaled(limit: int | None) -> int | None:
             return None if limit is None else max(1, math.ceil(limit * share))

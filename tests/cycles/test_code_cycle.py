@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from daemon.cycles import run_cycle
+from daemon.cycles import baseline, run_cycle
 from daemon.cycles.code import CodeCycle
 from daemon.ledger import Identity, format_message, open_ledger
 from daemon.registry import load_registry
@@ -112,3 +112,44 @@ def test_the_identity_of_commits_comes_from_the_target(tmp_path, local_backend):
     spec, _, _ = cycle(tmp_path, local_backend)
     author = git(spec.repo, "log", "-1", "--format=%an <%ae>").strip()
     assert author == f"{Identity().name} <{Identity().email}>"
+
+
+HANGING_OPS = """\
+def add(a, b):
+    while a != b:  # loops forever unless a == b
+        a -= 1
+    return a + b
+
+
+def scale(values, factor):
+    return [v * factor for v in values]
+"""
+HANGING_TESTS = """\
+from calc.ops import add, scale
+
+
+def test_add_same():
+    assert add(2, 2) == 4
+
+
+def test_add_hangs():
+    assert add(1, 3) == 4
+
+
+def test_scale():
+    assert scale([1, 2], 3) == [3, 6]
+"""
+
+
+def test_a_hanging_test_fails_alone_and_the_cycle_goes_on(tmp_path, local_backend, monkeypatch):
+    monkeypatch.setattr(baseline, "MIN_TEST_TIMEOUT", 0.2)  # mutants that hang cost less
+    extra = 'test_timeout = "1s"\n'  # a [sandbox] key: TARGET ends in that table
+    targets, state = make_target(tmp_path, HANGING_OPS, HANGING_TESTS)
+    toml = targets / "calc.toml"
+    toml.write_text(toml.read_text() + extra)
+    spec = load_registry(targets, state).get("calc")
+    with open_store(state) as store:
+        report = run_cycle(spec, state, local_backend, store)
+    assert report.baseline_score == 2 / 3, report.reason
+    assert report.status == CycleStatus.ACCEPTED, report.reason
+    assert report.best_score == 1.0

@@ -1,0 +1,95 @@
+"""The anti-patterns of search-based repair: edits that pass tests by removing behaviour.
+
+Tan et al. ("Anti-patterns in search-based program repair", FSE 2016) list
+generic transformations that search-based repair tools use to make a failing
+test pass without repairing anything: deleting a return or a raise, deleting
+a condition or a loop, inserting an early exit, making a condition trivially
+true or false, replacing a statement by ``pass``, deleting the update of a
+loop's counter. A change that passes every test is a repair whatever its
+shape; a change that only passes more tests is committed only when it shows
+none of these (see docs/search.md). The check compares the two sources'
+syntax, not the operator that made the edit, so it holds for every operator,
+present and future.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from collections.abc import Iterator
+
+EXITS = (ast.Return, ast.Raise)
+JUMPS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
+LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.comprehension)
+
+
+def anti_patterns(old: str, new: str) -> list[str]:
+    """What `new` does, as an edit of `old`, that the anti-patterns forbid; [] when nothing.
+
+    Both are the whole text of one file. A text that does not parse shows nothing
+    (it cannot pass a test either).
+    """
+    try:
+        before, after = _shape(ast.parse(old)), _shape(ast.parse(new))
+    except (SyntaxError, ValueError, RecursionError):
+        return []
+    found = []
+    if after["exit"] < before["exit"]:
+        found.append("deletes a return or raise")
+    if after["condition"] < before["condition"]:
+        found.append("deletes a condition")
+    if after["loop"] < before["loop"]:
+        found.append("removes a loop")
+    if after["jump"] > before["jump"]:
+        found.append("inserts an early exit")
+    if after["trivial"] > before["trivial"]:
+        found.append("makes a condition trivially true or false")
+    if after["pass"] > before["pass"]:
+        found.append("replaces a statement by pass")
+    if after["counter"] < before["counter"]:
+        found.append("deletes the update of a loop's counter")
+    return found
+
+
+def _shape(tree: ast.Module) -> Counter[str]:
+    """The counts the anti-patterns compare."""
+    shape: Counter[str] = Counter()
+    for node in ast.walk(tree):
+        shape["exit"] += isinstance(node, EXITS)
+        shape["jump"] += isinstance(node, JUMPS)
+        shape["loop"] += isinstance(node, LOOPS)
+        shape["pass"] += isinstance(node, ast.Pass)
+        if isinstance(node, ast.If | ast.IfExp | ast.While | ast.Assert):
+            shape["condition"] += 1
+            shape["trivial"] += _is_constant(node.test)
+        elif isinstance(node, ast.comprehension):
+            shape["condition"] += len(node.ifs)
+            shape["trivial"] += sum(_is_constant(test) for test in node.ifs)
+        elif isinstance(node, ast.BoolOp):
+            shape["trivial"] += sum(_is_constant(value) for value in node.values)
+        if isinstance(node, ast.While):
+            shape["counter"] += _counter_updates(node)
+    return shape
+
+
+def _is_constant(test: ast.expr) -> bool:
+    """A test whose truth cannot change: a literal.
+
+    ``while True`` is written so on purpose, and counts the same before and after an edit.
+    """
+    return isinstance(test, ast.Constant)
+
+
+def _counter_updates(loop: ast.While) -> int:
+    """Assignments in the loop's body to a name its condition reads."""
+    tested = {n.id for n in ast.walk(loop.test) if isinstance(n, ast.Name)}
+    return sum(1 for name in _assigned(loop.body) if name in tested)
+
+
+def _assigned(body: list[ast.stmt]) -> Iterator[str]:
+    for statement in body:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign | ast.NamedExpr):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    yield from (n.id for n in ast.walk(target) if isinstance(n, ast.Name))

@@ -1,0 +1,57 @@
+"""Selection: the best improving candidate that does no harm, ties broken without the clock."""
+
+from __future__ import annotations
+
+from daemon.cycles.baseline import Baseline
+from daemon.cycles.code import select
+from policies.codemods import apply_mutation, enumerate_mutations
+from sandbox.evaluate import TestRun
+from sandbox.job import Outcome, Result
+
+SOURCE = """\
+def clamp(x, low, high):
+    if x < low:
+        return low
+    if x > high:
+        return low
+    return x
+"""
+TESTS = ("t_low", "t_high", "t_mid", "t_edge")
+BASELINE = Baseline(0.5, 2, 4, ["t_low", "t_mid"], outcomes=dict.fromkeys(TESTS, "failed"))
+
+
+def run(passing: set[str], wall_time: float = 0.1) -> TestRun:
+    tests = {t: "passed" if t in passing else "failed" for t in TESTS}
+    return TestRun(Result(Outcome.FAILED, 1, wall_time), tests, len(TESTS), True)
+
+
+def find(mutations, new_fragment: str) -> int:
+    return next(i for i, m in enumerate(mutations) if new_fragment in apply_mutation(SOURCE, m))
+
+
+def test_ties_go_to_the_earlier_candidate_in_the_search_never_the_faster():
+    mutations = enumerate_mutations(SOURCE, "m.py")
+    fix = find(mutations, "        return high\n")
+    other = find(mutations, "    if x >= high:\n")
+    runs = {fix: run({"t_low", "t_mid", "t_high"}, 9.0), other: run({"t_low", "t_mid", "t_high"})}
+    for order in ([fix, other], [other, fix]):
+        chosen = select(mutations, runs, {"m.py": SOURCE}, BASELINE, order).winner
+        assert chosen is not None and chosen[0] == mutations[order[0]]
+
+
+def test_a_partial_improvement_with_an_anti_pattern_is_refused_with_its_reason():
+    mutations = enumerate_mutations(SOURCE, "m.py")
+    early = find(mutations, "    if x > high:\n        pass\n")
+    runs = {early: run({"t_low", "t_mid", "t_high"})}
+    selection = select(mutations, runs, {"m.py": SOURCE}, BASELINE)
+    assert selection.winner is None
+    assert "replaces a statement by pass" in selection.refused[early]
+    assert "refused to do no harm" in selection.refusals(mutations)
+
+
+def test_a_change_that_passes_every_test_is_a_repair_whatever_its_shape():
+    mutations = enumerate_mutations(SOURCE, "m.py")
+    early = find(mutations, "    if x > high:\n        pass\n")
+    runs = {early: run(set(TESTS))}
+    selection = select(mutations, runs, {"m.py": SOURCE}, BASELINE)
+    assert selection.winner is not None and selection.refused == {}
