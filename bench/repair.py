@@ -292,8 +292,8 @@ def attempt(
                     seconds += outcome["seconds"]
                     stopped = perfect
         # Replayed runs stand in for the `TestRun`s a cycle hands to `select`.
-        order = [index[m] for m in scheduler.taken]
-        winner = select(mutations, runs, sources, base, order).winner  # type: ignore[arg-type]
+        searched = [index[m] for m in scheduler.taken]
+        winner = select(mutations, runs, sources, base, searched).winner  # type: ignore[arg-type]
         if winner is None:
             break
         kept = winner[0]

@@ -3,13 +3,13 @@
 Tan et al. ("Anti-patterns in search-based program repair", FSE 2016) list
 generic transformations that search-based repair tools use to make a failing
 test pass without repairing anything: deleting a return or a raise, deleting
-a condition or a loop, inserting an early exit, making a condition trivially
-true or false, replacing a statement by ``pass``, deleting the update of a
-loop's counter. A change that passes every test is a repair whatever its
-shape; a change that only passes more tests is committed only when it shows
-none of these (see docs/search.md). The check compares the two sources'
-syntax, not the operator that made the edit, so it holds for every operator,
-present and future.
+a condition or a loop, inserting an early exit (or moving one up, leaving
+code unreachable), making a condition trivially true or false, replacing a
+statement by ``pass``, deleting the update of a loop's counter. A change that
+passes every test is a repair whatever its shape; a change that only passes
+more tests is committed only when it shows none of these (docs/cycle.md).
+The check compares the two sources' syntax, not the operator that made the
+edit, so it holds for every operator, present and future.
 """
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ def anti_patterns(old: str, new: str) -> list[str]:
         found.append("replaces a statement by pass")
     if after["counter"] < before["counter"]:
         found.append("deletes the update of a loop's counter")
+    if after["dead"] > before["dead"]:
+        found.append("leaves code unreachable after a jump")
     return found
 
 
@@ -69,7 +71,25 @@ def _shape(tree: ast.Module) -> Counter[str]:
             shape["trivial"] += sum(_is_constant(value) for value in node.values)
         if isinstance(node, ast.While):
             shape["counter"] += _counter_updates(node)
+        for body in _blocks(node):
+            shape["dead"] += _unreachable(body)
     return shape
+
+
+def _blocks(node: ast.AST) -> Iterator[list[ast.stmt]]:
+    """The statement lists directly under `node` (bodies, else branches, handlers' bodies)."""
+    for name in ("body", "orelse", "finalbody"):
+        block = getattr(node, name, None)
+        if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+            yield block
+
+
+def _unreachable(body: list[ast.stmt]) -> int:
+    """Statements of a block that follow a return, raise, break or continue in it."""
+    for position, statement in enumerate(body):
+        if isinstance(statement, JUMPS):
+            return len(body) - position - 1
+    return 0
 
 
 def _is_constant(test: ast.expr) -> bool:

@@ -112,7 +112,7 @@ def refusal(run: TestRun, old: str, new: str) -> str | None:
     harm = anti_patterns(old, new)
     if not harm:
         return None
-    return f"a partial improvement ({run.passed}/{run.runnable} tests) that {' and '.join(harm)}"
+    return f"a partial improvement (score {run.score:.3f}) that {' and '.join(harm)}"
 
 
 def diff_size(old: str, new: str) -> int:

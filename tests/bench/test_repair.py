@@ -29,8 +29,8 @@ def scale(x):
     return x * 2
 """
 MUTATIONS = enumerate_mutations(SOURCE, PATH)
-"""29 mutations, in enumeration order: the plain strategy's search order."""
-ONE_LINE = 9
+"""In enumeration order: the plain strategy's search order."""
+ONE_LINE = next(i for i, m in enumerate(MUTATIONS) if m.summary.startswith("delete total"))
 """`delete total = a + b`: a diff of one line (most mutations change one: two lines)."""
 MISS = {"improves": False, "score": 0.3, "seconds": 1.0}
 
@@ -169,7 +169,7 @@ def test_a_repaired_program_needs_two_rounds_when_it_has_two_defects(program):
     [
         ({1: better(0.75), 3: better(0.8)}, 3),  # the highest score
         ({1: better(0.8), ONE_LINE: better(0.8)}, ONE_LINE),  # then the smaller diff
-        ({1: better(0.8, seconds=2.0), 4: better(0.8, seconds=1.0)}, 4),  # the faster run
+        ({1: better(0.8, seconds=2.0), 4: better(0.8, seconds=1.0)}, 1),  # never the faster
         ({1: better(0.8), 4: better(0.8)}, 1),  # then the first enumerated
         ({1: {**better(0.9), "improves": False}, 4: better(0.8)}, 4),  # only improvements
     ],

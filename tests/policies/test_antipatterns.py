@@ -27,6 +27,9 @@ CASES = {
     "inserts an early exit": BEFORE.replace("    i = 0\n", "    i = 0\n    return -1\n"),
     "makes a condition trivially true or false": BEFORE.replace("xs[i] == target", "True"),
     "replaces a statement by pass": BEFORE.replace("        i += 1\n", "        pass\n"),
+    "leaves code unreachable after a jump": BEFORE.replace(
+        "            return i\n        i += 1\n", "            return i\n            i += 1\n"
+    ),
     "deletes the update of a loop's counter": BEFORE.replace(
         "        i += 1\n", "        target += 1\n"
     ),
