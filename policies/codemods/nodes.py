@@ -1,13 +1,17 @@
 """Small LibCST expression builders and queries shared by the operators.
 
-Precedence-aware parentheses, negation, integer and float literals and ``± 1`` offsets.
+Precedence-aware parentheses (what an expression needs to take another's place), negation,
+integer and float literals, ``± 1`` offsets, dotted names, and what an expression evidently
+holds (an integer, a string, a sequence) by its shape and by what its names are seen to hold.
 Statements in their blocks are in `policies.codemods.blocks`; names bound in scope in
 `policies.codemods.scope`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from decimal import Decimal, InvalidOperation
+from typing import Protocol
 
 import libcst as cst
 
@@ -95,6 +99,40 @@ def with_outer_parens(expr: cst.BaseExpression, like: cst.BaseExpression) -> cst
     if like.lpar and not expr.lpar:
         return expr.with_changes(lpar=like.lpar, rpar=like.rpar)
     return expr
+
+
+def required_precedence(old: cst.BaseExpression, parent: cst.CSTNode | None) -> int:
+    """How tightly an expression in ``old``'s place under ``parent`` must bind (0: anything)."""
+    match parent:
+        case cst.BinaryOperation():
+            level = binary_precedence(parent.operator)
+            if isinstance(parent.operator, cst.Power):
+                return level + 1 if old is parent.left else UNARY
+            return level if old is parent.left else level + 1
+        case cst.UnaryOperation(operator=cst.Not()):
+            return 4
+        case cst.UnaryOperation():
+            return UNARY
+        case cst.Comparison() | cst.ComparisonTarget():
+            return 6
+        case cst.BooleanOperation():
+            return 4 if isinstance(parent.operator, cst.And) else 3
+        case cst.Attribute() | cst.Subscript():
+            return ATOM if old is parent.value else 0
+        case cst.Call():
+            return ATOM if old is parent.func else 0
+        case cst.Await():
+            return ATOM
+        case cst.IfExp():
+            return 1 if old is parent.orelse else 2
+    return 0
+
+
+def in_place_of(
+    new: cst.BaseExpression, old: cst.BaseExpression, parent: cst.CSTNode | None
+) -> cst.BaseExpression:
+    """``new`` ready to take ``old``'s place: ``old``'s parentheses, or new ones if needed."""
+    return parenthesize(with_outer_parens(new, old), required_precedence(old, parent))
 
 
 def negate(expr: cst.BaseExpression) -> cst.BaseExpression:
@@ -191,6 +229,9 @@ def add_offset(expr: cst.BaseExpression, delta: int) -> cst.BaseExpression:
     if value is not None:
         like = expr.value if isinstance(expr, cst.Integer) else ""
         return with_outer_parens(make_int(value + delta, like), expr)
+    if expr.lpar:  # ``(m - n)`` + 1 is ``(m - n + 1)``
+        inner = add_offset(expr.with_changes(lpar=(), rpar=()), delta)
+        return inner.with_changes(lpar=expr.lpar, rpar=expr.rpar)
     if (
         isinstance(expr, cst.BinaryOperation)
         and isinstance(expr.operator, cst.Add | cst.Subtract)
@@ -214,4 +255,120 @@ def add_offset(expr: cst.BaseExpression, delta: int) -> cst.BaseExpression:
     )
 
 
-# --- statements ------------------------------------------------------------------------------
+def dotted_name(expr: cst.BaseExpression) -> str | None:
+    """``a.b.c`` for a name or a chain of attributes on a name; None for any other code.
+
+    Summaries name a callee only this way, never by a fragment such as ``{...}.get``.
+    """
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        base = dotted_name(expr.value)
+        return None if base is None else f"{base}.{expr.attr.value}"
+    return None
+
+
+def names_in(node: cst.CSTNode) -> set[str]:
+    """Every name used in ``node``."""
+    found: set[str] = set()
+
+    class Names(cst.CSTVisitor):
+        def visit_Name(self, name: cst.Name) -> None:
+            found.add(name.value)
+
+    node.visit(Names())
+    return found
+
+
+# --- what an expression holds ----------------------------------------------------------------
+
+INT_CALLS = frozenset({"len", "int", "ord", "hash"})
+INT_METHODS = frozenset({"count", "index", "find", "rfind", "bit_length"})
+STRING_CALLS = frozenset({"str", "chr", "bin", "hex", "oct", "repr", "input", "format"})
+STRING_METHODS = frozenset(
+    {"lower", "upper", "strip", "lstrip", "rstrip", "replace", "join", "format", "capitalize"}
+    | {"title", "swapcase", "casefold", "zfill", "center", "ljust", "rjust"}
+)
+LIST_CALLS = frozenset({"sorted", "list", "tuple"})
+LIST_METHODS = frozenset({"split", "rsplit", "splitlines"})
+_INTEGRAL = (cst.Subtract, cst.FloorDivide, cst.Modulo, cst.Power, cst.LeftShift, cst.RightShift)
+
+
+class NameKinds(Protocol):
+    """Names known to hold integers, sequences and strings (see `policies.codemods.scope`)."""
+
+    ints: Collection[str]
+    sequences: Collection[str]
+    strings: Collection[str]
+
+
+def expression_kind(expr: cst.BaseExpression, names: NameKinds) -> str | None:
+    """What ``expr`` evidently holds: ``"int"``, ``"str"``, ``"seq"`` (list, tuple, bytes) or None.
+
+    Literals, displays, well-known builtins and methods, and names by ``names``; arithmetic
+    with one integer operand and one unknown is taken as integer.
+    """
+    match expr:
+        case cst.Integer():
+            return "int"
+        case cst.SimpleString():
+            return "seq" if "b" in expr.prefix.lower() else "str"
+        case cst.ConcatenatedString() | cst.FormattedString():
+            return "str"
+        case cst.List() | cst.Tuple() | cst.ListComp():
+            return "seq"
+        case cst.Name():
+            return _name_kind(expr.value, names)
+        case cst.Call():
+            return _call_kind(expr)
+        case cst.Subscript() if all(isinstance(e.slice, cst.Slice) for e in expr.slice):
+            kind = expression_kind(expr.value, names)
+            return kind if kind in ("str", "seq") else None
+        case cst.UnaryOperation(operator=cst.Minus() | cst.Plus() | cst.BitInvert()):
+            return "int" if expression_kind(expr.expression, names) == "int" else None
+        case cst.BinaryOperation():
+            return _binary_kind(expr, names)
+    return None
+
+
+def _name_kind(name: str, names: NameKinds) -> str | None:
+    if name in names.ints:
+        return None if name in names.sequences else "int"
+    if name in names.strings:
+        return "str"
+    return "seq" if name in names.sequences else None
+
+
+def _call_kind(call: cst.Call) -> str | None:
+    func = call.func
+    if isinstance(func, cst.Name):
+        name = func.value
+        if name in INT_CALLS or (name == "round" and len(call.args) == 1):
+            return "int"
+        return "str" if name in STRING_CALLS else "seq" if name in LIST_CALLS else None
+    if isinstance(func, cst.Attribute):
+        method = func.attr.value
+        if method in INT_METHODS:
+            return "int"
+        return "str" if method in STRING_METHODS else "seq" if method in LIST_METHODS else None
+    return None
+
+
+def _binary_kind(expr: cst.BinaryOperation, names: NameKinds) -> str | None:
+    left, right = expression_kind(expr.left, names), expression_kind(expr.right, names)
+    kinds = {left, right}
+    match expr.operator:
+        case cst.Add():
+            if kinds & {"str", "seq"}:
+                return "str" if "str" in kinds else "seq"
+        case cst.Multiply():
+            if kinds in ({"str", "int"}, {"seq", "int"}):
+                return (kinds - {"int"}).pop()
+            return "int" if kinds == {"int"} else None
+        case cst.Modulo() if left == "str":
+            return "str"
+        case cst.Divide():
+            return None
+        case _ if not isinstance(expr.operator, (*_INTEGRAL, cst.BitAnd, cst.BitOr, cst.BitXor)):
+            return None
+    return "int" if "int" in kinds and kinds <= {"int", None} else None

@@ -1,15 +1,16 @@
-"""Calls: swapped arguments or operands, min/max and any/all, rounding functions."""
+"""Calls and operands: swapped arguments, operands or elements; min/max, any/all; rounding."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 import libcst as cst
 
 from policies.codemods.analysis import Context, snippet
 from policies.codemods.base import Edit, SiteOperator
-from policies.codemods.nodes import STRING_NODES, binary_precedence, parenthesize
+from policies.codemods.nodes import STRING_NODES, binary_precedence, dotted_name, parenthesize
+from policies.codemods.scope import Usage, usage
 
 _NON_COMMUTATIVE = (
     cst.Subtract,
@@ -22,54 +23,55 @@ _NON_COMMUTATIVE = (
     cst.MatrixMultiply,
 )
 _WHOLE = 10_000
+_SHORT = 30  # the longest snippet in a summary
+_PART = 20  # the longest snippet of one of two parts of a summary
 _SYMMETRIC = frozenset({"min", "max"})  # swapping their arguments changes nothing
 
 
 class SwapArgs(SiteOperator):
-    """Swap two adjacent positional arguments of a call, or the operands of ``-``, ``/``...
+    """Swap two adjacent arguments, operands or elements (PAR's parameter-order fix).
 
     A call with two or more leading positional arguments is a site; each adjacent pair
     (first and second, second and third...) is a variant, unless both are the same code
     (``min`` and ``max`` calls are left alone: their argument order does not matter). Only
     the argument values move: commas, spacing and comments stay. A non-commutative binary
-    operation (``-``, ``/``, ``//``, ``%``, ``**``, ``<<``, ``>>``, ``@``) is a site with one
-    variant, its operands swapped (parenthesized where precedence needs it); comparisons are
-    `compare-swap`'s, and ``%`` formatting of a string is left alone.
+    operation is a site with one variant, its operands swapped (parenthesized where
+    precedence needs it): ``-``, ``/``, ``//``, ``%``, ``**``, ``<<``, ``>>``, ``@``, and ``+``
+    when an operand is a string or a sequence (concatenation is not commutative); ``%``
+    formatting of a string is left alone, and comparisons are `compare-swap`'s. A tuple or
+    list display of two to four elements (``return a, b``, ``for i, x in ...``) is a site too,
+    each adjacent pair of elements a variant; not a tuple of types (``except (A, B)``).
     """
 
     name = "swap-args"
-    description = "Swap two adjacent positional arguments of a call, or the operands of a - b."
-    node_types: ClassVar = (cst.Call, cst.BinaryOperation)
+    description = "Swap two adjacent arguments of a call, the operands of a - b, or two elements."
+    node_types: ClassVar = (cst.Call, cst.BinaryOperation, cst.Tuple, cst.List)
+    display_limit: ClassVar[int] = 4
 
     def edits(self, node: cst.CSTNode, ctx: Context) -> Sequence[Edit]:
-        """Each adjacent pair of arguments swapped, or the operands swapped."""
+        """Each adjacent pair of arguments or elements swapped, or the operands swapped."""
         if isinstance(node, cst.BinaryOperation):
-            return self._operands(node)
+            return self._operands(node, ctx)
+        if isinstance(node, cst.Tuple | cst.List):
+            if not 2 <= len(node.elements) <= self.display_limit or _types(node):
+                return []
+            return _pairs(node, "elements", lambda a, b: f"swap the elements {a} and {b}")
         assert isinstance(node, cst.Call)
         if isinstance(node.func, cst.Name) and node.func.value in _SYMMETRIC:
             return []
-        args = list(node.args)
-        count = next(
-            (i for i, arg in enumerate(args) if arg.keyword is not None or arg.star), len(args)
-        )
-        edits = []
-        for i in range(count - 1):
-            first, second = args[i], args[i + 1]
-            if snippet(first.value, _WHOLE) == snippet(second.value, _WHOLE):
-                continue
-            new_args = [*args]
-            new_args[i] = first.with_changes(value=second.value)
-            new_args[i + 1] = second.with_changes(value=first.value)
-            pair = f"{snippet(first.value, 20)} and {snippet(second.value, 20)}"
-            summary = f"swap {pair} in {snippet(node.func)}()"
-            edits.append(Edit(node.with_changes(args=new_args), summary))
-        return edits
+        name = dotted_name(node.func)
+        of = f"{name}(...)" if name and len(name) <= _SHORT else "the call"
+        return _pairs(node, "args", lambda a, b: f"swap the arguments {a} and {b} of {of}")
 
     @staticmethod
-    def _operands(node: cst.BinaryOperation) -> list[Edit]:
-        if not isinstance(node.operator, _NON_COMMUTATIVE):
+    def _operands(node: cst.BinaryOperation, ctx: Context) -> list[Edit]:
+        if isinstance(node.operator, cst.Add):
+            names = usage(ctx)
+            if not any(_is_sequence(operand, names) for operand in (node.left, node.right)):
+                return []
+        elif not isinstance(node.operator, _NON_COMMUTATIVE):
             return []
-        if isinstance(node.left, STRING_NODES):
+        if isinstance(node.operator, cst.Modulo) and isinstance(node.left, STRING_NODES):
             return []
         if snippet(node.left, _WHOLE) == snippet(node.right, _WHOLE):
             return []
@@ -78,8 +80,56 @@ class SwapArgs(SiteOperator):
             left, right = parenthesize(node.right, level + 1), parenthesize(node.left, level - 1)
         else:
             left, right = parenthesize(node.right, level), parenthesize(node.left, level + 1)
-        summary = f"swap the operands of {snippet(node)}"
+        summary = f"swap the operands of {snippet(node, _SHORT)}"
         return [Edit(node.with_changes(left=left, right=right), summary)]
+
+
+_TYPES = frozenset({"int", "float", "str", "bytes", "bool", "list", "tuple", "dict", "set"})
+
+
+def _types(node: cst.Tuple | cst.List) -> bool:
+    """A tuple of types (``except (A, B)``, ``isinstance(x, (int, float))``): order is moot."""
+    return all(
+        isinstance(e.value, cst.Name) and (e.value.value in _TYPES or e.value.value[:1].isupper())
+        for e in node.elements
+    )
+
+
+def _is_sequence(expr: cst.BaseExpression, names: Usage) -> bool:
+    """A string or sequence: by evidence, or any slice ``x[a:b]``."""
+    if names.kind(expr) in ("str", "seq"):
+        return True
+    return isinstance(expr, cst.Subscript) and any(
+        isinstance(element.slice, cst.Slice) for element in expr.slice
+    )
+
+
+def _pairs(
+    node: cst.Call | cst.Tuple | cst.List, field: str, summary: Callable[[str, str], str]
+) -> list[Edit]:
+    """Each adjacent pair of leading plain items (arguments or elements) of ``node`` swapped."""
+    items = list(getattr(node, field))
+    count = next(
+        (
+            i
+            for i, item in enumerate(items)
+            if getattr(item, "keyword", None) is not None
+            or getattr(item, "star", "")
+            or isinstance(item, cst.StarredElement)
+        ),
+        len(items),
+    )
+    edits = []
+    for i in range(count - 1):
+        first, second = items[i], items[i + 1]
+        if snippet(first.value, _WHOLE) == snippet(second.value, _WHOLE):
+            continue
+        new_items = [*items]
+        new_items[i] = first.with_changes(value=second.value)
+        new_items[i + 1] = second.with_changes(value=first.value)
+        text = summary(snippet(first.value, _PART), snippet(second.value, _PART))
+        edits.append(Edit(node.with_changes(**{field: new_items}), text))
+    return edits
 
 
 _OPPOSITE_NAMES = {"min": "max", "max": "min", "any": "all", "all": "any"}
@@ -107,6 +157,14 @@ def _renamed(func: cst.BaseExpression, names: dict[str, str], methods: dict[str,
     return []
 
 
+def _callee(func: cst.BaseExpression) -> str:
+    """How a summary names a called function: its dotted name, else the method's name."""
+    name = dotted_name(func)
+    if name is not None and len(name) <= _SHORT:
+        return name
+    return func.attr.value if isinstance(func, cst.Attribute) else "the function"
+
+
 def _with_name(func: cst.BaseExpression, name: str) -> cst.BaseExpression:
     if isinstance(func, cst.Name):
         return func.with_changes(value=name)
@@ -130,7 +188,7 @@ class MinMaxSwap(SiteOperator):
     def edits(self, node: cst.CSTNode, ctx: Context) -> Sequence[Edit]:
         """The opposite function of a min/max or any/all call."""
         assert isinstance(node, cst.Call)
-        old = snippet(node.func)
+        old = _callee(node.func)
         return [
             Edit(
                 node.with_changes(func=_with_name(node.func, name)), f"call {name} instead of {old}"
@@ -157,7 +215,7 @@ class BoundaryBuiltin(SiteOperator):
         names = {"floor": "ceil", "ceil": "floor"}
         if len(node.args) == 1 and node.args[0].keyword is None and not node.args[0].star:
             names |= {"round": "int", "int": "round"}
-        old = snippet(node.func)
+        old = _callee(node.func)
         return [
             Edit(
                 node.with_changes(func=_with_name(node.func, name)), f"call {name} instead of {old}"
