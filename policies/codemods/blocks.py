@@ -1,4 +1,8 @@
-"""Statements in their blocks: where a statement sits, and how to insert, remove or copy one."""
+"""Statements in their blocks: where a statement sits, how to insert, remove or copy one.
+
+Also what a function's own code holds (statements, conditions, returns) and the names a
+statement uses, which the statement and condition operators copy, rename and recombine.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import libcst as cst
 
 from policies.codemods.analysis import Context, is_docstring
 from policies.codemods.nodes import STRING_NODES
+from policies.codemods.scope import scope_bindings
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,24 @@ def pass_line(leading_lines: Sequence[cst.EmptyLine] = ()) -> cst.SimpleStatemen
 def has_comment(lines: Iterable[cst.EmptyLine]) -> bool:
     """Whether any of these lines holds a comment."""
     return any(line.comment is not None for line in lines)
+
+
+class _CommentFinder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = False
+
+    def visit_Comment(self, node: cst.Comment) -> None:
+        self.found = True
+
+
+def has_comment_inside(node: cst.CSTNode) -> bool:
+    """Whether ``node`` holds a comment (those on the lines above a statement left out)."""
+    if isinstance(node, cst.BaseStatement):
+        node = node.with_changes(leading_lines=())
+    finder = _CommentFinder()
+    node.visit(finder)
+    return finder.found
 
 
 def remove_statement(block: cst.IndentedBlock, index: int) -> cst.IndentedBlock:
@@ -190,4 +213,164 @@ def function_conditions(function: cst.FunctionDef, ctx: Context) -> list[cst.Bas
     return ctx.analysis.memo(("conditions", function), compute)
 
 
-# --- scopes ----------------------------------------------------------------------------------
+def function_returns(function: cst.FunctionDef, ctx: Context) -> list[cst.Return]:
+    """The ``return`` statements of ``function``'s own code, in source order."""
+
+    def compute() -> list[cst.Return]:
+        collector = _ReturnCollector(function)
+        function.visit(collector)
+        return collector.found
+
+    return ctx.analysis.memo(("returns", function), compute)
+
+
+class _ReturnCollector(cst.CSTVisitor):
+    """The ``return`` statements of one function's own code (not of nested definitions)."""
+
+    def __init__(self, root: cst.CSTNode) -> None:
+        super().__init__()
+        self.root = root
+        self.found: list[cst.Return] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return node is self.root
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.found.append(node)
+
+
+# --- names in statements ---------------------------------------------------------------------
+
+
+class _NameCollector(cst.CSTVisitor):
+    """The variable names a node reads or writes, in order (not attribute names or keywords)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+        self._skipped: set[int] = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._skipped.add(id(node.attr))
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self._skipped.add(id(node.keyword))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if id(node) not in self._skipped:
+            self.found.append(node.value)
+
+
+def names_in(node: cst.CSTNode) -> list[str]:
+    """The variable names ``node`` uses, each once, in order of first use."""
+    collector = _NameCollector()
+    node.visit(collector)
+    return list(dict.fromkeys(collector.found))
+
+
+def local_names(function: cst.FunctionDef, ctx: Context) -> frozenset[str]:
+    """The parameters and variables of ``function`` (``self`` and ``cls`` left out)."""
+
+    def compute() -> frozenset[str]:
+        return frozenset(
+            binding.name
+            for binding in scope_bindings(function, ctx)
+            if binding.kind in ("param", "variable") and binding.name not in ("self", "cls")
+        )
+
+    return ctx.analysis.memo(("locals", function), compute)
+
+
+class _Renamer(cst.CSTTransformer):
+    """Replaces one variable name by another everywhere in a node, as `names_in` reads them."""
+
+    def __init__(self, old: str, new: str) -> None:
+        super().__init__()
+        self.old, self.new = old, new
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
+        if updated_node.value == self.old:
+            return updated_node.with_changes(value=self.new)
+        return updated_node
+
+    def leave_Attribute(
+        self, original_node: cst.Attribute, updated_node: cst.Attribute
+    ) -> cst.Attribute:
+        return updated_node.with_changes(attr=original_node.attr)
+
+    def leave_Arg(self, original_node: cst.Arg, updated_node: cst.Arg) -> cst.Arg:
+        return updated_node.with_changes(keyword=original_node.keyword)
+
+
+def rename(node: cst.BaseStatement, old: str, new: str, ctx: Context) -> cst.BaseStatement:
+    """``node`` with every use of the variable ``old`` made a use of ``new`` (computed once)."""
+
+    def compute() -> cst.BaseStatement:
+        return cst.ensure_type(node.visit(_Renamer(old, new)), cst.BaseStatement)
+
+    return ctx.analysis.memo(("rename", node, old, new), compute)
+
+
+def assigned_name(statement: cst.BaseStatement) -> str | None:
+    """The variable a one-statement line assigns (``x = ...``, ``x += ...``), or None."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    small = statement.body[0]
+    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+        target: cst.BaseExpression | None = small.targets[0].target
+    elif isinstance(small, cst.AugAssign | cst.AnnAssign):
+        target = small.target
+    else:
+        target = None
+    return target.value if isinstance(target, cst.Name) else None
+
+
+def subject(statement: cst.BaseStatement, function: cst.FunctionDef, ctx: Context) -> str | None:
+    """The variable a one-statement line works on, or None.
+
+    The variable it assigns (``x = ...``, ``x += ...``), or for an expression statement
+    its first variable (``xs`` of ``xs.append(v)``); a parameter or variable of ``function``.
+    """
+    name = assigned_name(statement)
+    if name is None and isinstance(statement, cst.SimpleStatementLine):
+        small = statement.body[0] if len(statement.body) == 1 else None
+        if isinstance(small, cst.Expr):
+            name = next(iter(names_in(small)), None)
+    return name if name in local_names(function, ctx) else None
+
+
+def while_names(ctx: Context, function: cst.FunctionDef) -> list[str]:
+    """The local names the ``while`` loops around the context's node test, innermost first.
+
+    What a loop's missing statement most often updates: without it the loop never ends.
+    """
+    found: list[str] = []
+    for ancestor in reversed(ctx.ancestors):
+        if ancestor is function:
+            break
+        if isinstance(ancestor, cst.While):
+            found += names_in(ancestor.test)
+    names = local_names(function, ctx)
+    return [name for name in dict.fromkeys(found) if name in names]
+
+
+def loop_targets(ctx: Context) -> list[str]:
+    """The plain names the loops around the context's node bind, innermost first.
+
+    ``for`` statements of the enclosing function and ``for`` clauses of the enclosing
+    comprehensions both count; tuple targets do not.
+    """
+    found = []
+    for ancestor in reversed(ctx.ancestors):
+        if isinstance(ancestor, cst.FunctionDef | cst.ClassDef):
+            break
+        if isinstance(ancestor, cst.For | cst.CompFor) and isinstance(ancestor.target, cst.Name):
+            found.append(ancestor.target.value)
+    return list(dict.fromkeys(found))

@@ -1,4 +1,4 @@
-"""Return values: return None, the negation, a constant, or another parameter."""
+"""Return values: return None, the negation, a constant, another parameter; flipped booleans."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import libcst as cst
 
 from policies.codemods.analysis import Context, snippet
 from policies.codemods.base import Edit, SiteOperator
+from policies.codemods.blocks import function_returns
 from policies.codemods.nodes import DISPLAY_NODES, STRING_NODES, is_literal_name, negate
 from policies.codemods.scope import parameters
 
@@ -32,7 +33,8 @@ def _called(expr: cst.BaseExpression) -> str | None:
     return None
 
 
-def _is_boolean(expr: cst.BaseExpression) -> bool:
+def is_boolean(expr: cst.BaseExpression) -> bool:
+    """Whether ``expr`` looks boolean: a comparison, ``and``/``or``/``not``, True, isinstance."""
     return (
         isinstance(expr, cst.Comparison | cst.BooleanOperation)
         or (isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not))
@@ -55,7 +57,7 @@ def _is_opaque(expr: cst.BaseExpression) -> bool:
     if isinstance(expr, cst.Name):
         return not is_literal_name(expr)
     return isinstance(expr, cst.Attribute | cst.Subscript | cst.Call) and not (
-        _is_boolean(expr) or _is_number(expr)
+        is_boolean(expr) or _is_number(expr)
     )
 
 
@@ -82,7 +84,7 @@ class ReturnValue(SiteOperator):
         function = ctx.function_node
         if value is None or function is None:
             return []
-        boolean, number, opaque = _is_boolean(value), _is_number(value), _is_opaque(value)
+        boolean, number, opaque = is_boolean(value), _is_number(value), _is_opaque(value)
         new: list[cst.BaseExpression] = []
         if not is_literal_name(value, "None"):
             new.append(cst.Name("None"))
@@ -101,7 +103,7 @@ class ReturnValue(SiteOperator):
             new += [cst.Name(name) for name in others[: self.parameter_limit]]
         if isinstance(value, (*STRING_NODES, *DISPLAY_NODES)):
             new = new[:1]
-        old = snippet(value)
+        old = snippet(value, 30)
         edits = []
         seen = {snippet(value, _WHOLE)}
         for expr in new:
@@ -113,5 +115,61 @@ class ReturnValue(SiteOperator):
             if isinstance(space, cst.SimpleWhitespace) and not space.value and not expr.lpar:
                 space = cst.MaybeSentinel.DEFAULT  # ``return(x)`` becomes ``return None``
             replacement = node.with_changes(value=expr, whitespace_after_return=space)
-            edits.append(Edit(replacement, f"return {snippet(expr)} instead of {old}"))
+            edits.append(Edit(replacement, f"return {snippet(expr, 30)} instead of {old}"))
         return edits
+
+
+class _ReturnFlipper(cst.CSTTransformer):
+    """Turns each ``return True`` of one function's own code into ``return False``, and back."""
+
+    def __init__(self, root: cst.FunctionDef) -> None:
+        super().__init__()
+        self.root = root
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return node is self.root
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def leave_Return(self, original_node: cst.Return, updated_node: cst.Return) -> cst.Return:
+        value = updated_node.value
+        if value is None or not is_literal_name(value, "True", "False"):
+            return updated_node
+        flipped = "False" if cst.ensure_type(value, cst.Name).value == "True" else "True"
+        return updated_node.with_changes(value=value.with_changes(value=flipped))
+
+
+class FlipReturns(SiteOperator):
+    """Swap ``return True`` and ``return False`` throughout a function: the inverted predicate.
+
+    A predicate that answers the opposite question returns ``True`` where it should return
+    ``False`` and the other way round, at every exit, which no single-return edit repairs.
+    The first ``return True`` or ``return False`` of a function that has both is the site,
+    with one variant: every such return of the function's own code flipped.
+    """
+
+    name = "flip-returns"
+    description = "Swap return True and return False throughout a function that has both."
+    node_types: ClassVar = (cst.Return,)
+
+    def edits(self, node: cst.CSTNode, ctx: Context) -> Sequence[Edit]:
+        """The enclosing function with every boolean return flipped."""
+        assert isinstance(node, cst.Return)
+        function = ctx.function_node
+        if (
+            function is None
+            or node.value is None
+            or not is_literal_name(node.value, "True", "False")
+        ):
+            return []
+        literals = [
+            ret
+            for ret in function_returns(function, ctx)
+            if ret.value is not None and is_literal_name(ret.value, "True", "False")
+        ]
+        values = {cst.ensure_type(ret.value, cst.Name).value for ret in literals}
+        if literals[0] is not node or values != {"True", "False"}:
+            return []
+        flipped = function.visit(_ReturnFlipper(function))
+        return [Edit(flipped, "swap True and False in every return", target=function)]

@@ -1,4 +1,7 @@
-"""Statements of a function: delete one, copy one elsewhere, move one, swap break/continue."""
+"""Statements of a function: delete one, move one, swap break/continue.
+
+Copies of statements (GenProg insertion and replacement) are in `insertion`.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +13,8 @@ import libcst as cst
 from policies.codemods.analysis import Context, snippet
 from policies.codemods.base import Edit, SiteOperator
 from policies.codemods.blocks import (
-    bare,
     block_place,
-    function_statements,
     has_comment,
-    insert_statement,
     is_trivial,
     remove_statement,
 )
@@ -40,7 +40,7 @@ class DeleteStatement(SiteOperator):
             return []
         if isinstance(node, cst.Expr) and is_trivial(cst.SimpleStatementLine(body=[node])):
             return []
-        summary = f"delete {snippet(node).rstrip(';')}"
+        summary = f"delete {snippet(node, 30).rstrip(';')}"
         if isinstance(line, cst.SimpleStatementLine | cst.SimpleStatementSuite):
             rest = [small for small in line.body if small is not node]
             if rest:
@@ -52,52 +52,6 @@ class DeleteStatement(SiteOperator):
         if place is None:
             return []
         return [Edit(remove_statement(place.block, place.index), summary, target=place.block)]
-
-
-class CopyStatement(SiteOperator):
-    """Insert a copy of a statement of the same function before another one (GenProg-style).
-
-    Each statement of a function's code (simple or compound, docstring excepted) is a site:
-    an insertion point just above it, below its comments. The variants are copies of the
-    function's other simple statement lines, nearest first (then the earlier one), without
-    their comments, each text once, at most eight; a copy of the statement itself or of the
-    one just above is left out (it would only repeat a line).
-    """
-
-    name = "copy-statement"
-    description = "Insert a copy of another statement of the same function before a statement."
-    node_types: ClassVar = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
-    limit: ClassVar[int] = 8
-
-    def edits(self, node: cst.CSTNode, ctx: Context) -> Sequence[Edit]:
-        """Up to eight copies of other statements inserted above this one."""
-        place = block_place(node, ctx)
-        if place is None or place.index < place.first or ctx.function_node is None:
-            return []
-        here = ctx.line()
-        above = place.block.body[place.index - 1] if place.index > 0 else None
-        own = snippet(bare(node), 10_000)  # type: ignore[arg-type]
-        candidates = sorted(
-            (
-                stmt
-                for stmt in function_statements(ctx.function_node, ctx)
-                if stmt is not node and stmt is not above
-            ),
-            key=lambda stmt: (abs(ctx.line(stmt) - here), ctx.line(stmt)),
-        )
-        edits: list[Edit] = []
-        seen = {own, snippet(bare(above), 10_000) if above is not None else ""}
-        for stmt in candidates:
-            text = snippet(bare(stmt), 10_000)
-            if text in seen:
-                continue
-            seen.add(text)
-            new_block = insert_statement(place.block, place.index, bare(stmt))
-            summary = f"insert {snippet(stmt)} before {snippet(node)}"
-            edits.append(Edit(new_block, summary, target=place.block))
-            if len(edits) == self.limit:
-                break
-        return edits
 
 
 def _single_body(node: cst.CSTNode) -> cst.IndentedBlock | None:
@@ -133,7 +87,7 @@ class MoveStatement(SiteOperator):
         assert isinstance(node, cst.BaseStatement)
         body = list(place.block.body)
         index = place.index
-        text = snippet(node)
+        text = snippet(node, 30)
         edits = []
         if index > place.first:
             above = body[index - 1]
@@ -144,7 +98,7 @@ class MoveStatement(SiteOperator):
                     node.with_changes(leading_lines=above.leading_lines),
                     above.with_changes(leading_lines=node.leading_lines),
                 ]
-            summary = f"move {text} above {snippet(above)}"
+            summary = f"move {text} above {snippet(above, 24)}"
             edits.append(Edit(place.with_body(body), summary, target=place.block))
             body = list(place.block.body)
         outer = ctx.ancestor(3)
@@ -158,7 +112,7 @@ class MoveStatement(SiteOperator):
             outer_body = list(outer.body)
             at = next(i for i, stmt in enumerate(outer_body) if stmt is place.owner)
             outer_body[at : at + 1] = [owner, node]
-            summary = f"move {text} after the {snippet(place.owner)} block"
+            summary = f"move {text} after the {snippet(place.owner, 24)} block"
             edits.append(Edit(outer.with_changes(body=outer_body), summary, target=outer))
         if index > place.first:
             above = body[index - 1]
@@ -166,8 +120,66 @@ class MoveStatement(SiteOperator):
             if inner is not None:
                 grown = above.with_changes(body=inner.with_changes(body=[*inner.body, node]))
                 new_body = [*body[: index - 1], grown, *body[index + 1 :]]
-                summary = f"move {text} into the {snippet(above)} block"
+                summary = f"move {text} into the {snippet(above, 24)} block"
                 edits.append(Edit(place.with_body(new_body), summary, target=place.block))
+        return edits
+
+
+class HoistStatement(SiteOperator):
+    """Move a statement across the top of a block: out above it, or in at its start (GenProg).
+
+    Each statement of a function's code is a site. Variants: *hoist* moves the first
+    statement of a loop, ``with`` or ``if`` body (of at least two statements) to just above
+    that compound statement: an initialisation that should run once, not every iteration;
+    *sink* moves a statement just above a loop, ``with`` or ``if`` (without ``else``) to the
+    start of its body: a reset that belongs to every iteration. `move-statement` moves
+    statements across the bottom of a block. Comment lines above a statement move with it;
+    blank lines stay.
+    """
+
+    name = "hoist-statement"
+    description = "Move the first statement of a block above it, or the one above a block into it."
+    node_types: ClassVar = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
+
+    def edits(self, node: cst.CSTNode, ctx: Context) -> Sequence[Edit]:
+        """The hoist and sink moves possible for this statement."""
+        place = block_place(node, ctx)
+        if place is None or place.index < place.first:
+            return []
+        assert isinstance(node, cst.BaseStatement)
+        edits = []
+        body = list(place.block.body)
+        outer = ctx.ancestor(3)
+        if (
+            place.index == place.first
+            and len(body) - place.first >= 2
+            and _single_body(place.owner) is place.block
+            and isinstance(outer, cst.IndentedBlock)
+        ):
+            owner = cst.ensure_type(place.owner, cst.BaseCompoundStatement)
+            rest = [*body[: place.index], *body[place.index + 1 :]]
+            own = tuple(node.leading_lines) if has_comment(node.leading_lines) else ()
+            moved = node.with_changes(leading_lines=(*owner.leading_lines, *own))
+            shrunk = owner.with_changes(body=place.with_body(rest), leading_lines=())
+            outer_body = list(outer.body)
+            at = next(i for i, stmt in enumerate(outer_body) if stmt is owner)
+            outer_body[at : at + 1] = [moved, shrunk]
+            summary = f"move `{snippet(node, 30)}` above its `{snippet(owner, 24)}` block"
+            edits.append(Edit(outer.with_changes(body=outer_body), summary, target=outer))
+        below = body[place.index + 1] if place.index + 1 < len(body) else None
+        inner = _single_body(below) if below is not None else None
+        if below is not None and inner is not None:
+            if has_comment(node.leading_lines):
+                moved, lines = node, tuple(below.leading_lines)
+            else:
+                moved = node.with_changes(leading_lines=())
+                lines = (*node.leading_lines, *below.leading_lines)
+            grown = below.with_changes(
+                body=inner.with_changes(body=[moved, *inner.body]), leading_lines=lines
+            )
+            new_body = [*body[: place.index], grown, *body[place.index + 2 :]]
+            summary = f"move `{snippet(node, 30)}` to the top of `{snippet(below, 24)}`"
+            edits.append(Edit(place.with_body(new_body), summary, target=place.block))
         return edits
 
 
