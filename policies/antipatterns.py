@@ -5,7 +5,9 @@ generic transformations that search-based repair tools use to make a failing
 test pass without repairing anything: deleting a return or a raise, deleting
 a condition or a loop, inserting an early exit (or moving one up, leaving
 code unreachable), making a condition trivially true or false, replacing a
-statement by ``pass``, deleting the update of a loop's counter. A change that
+statement by ``pass``, deleting the update of a loop's counter; and, in the
+same spirit, an edit after which a function no longer reads one of its own
+variables or parameters (its value no longer matters). A change that
 passes every test is a repair whatever its shape; a change that only passes
 more tests is committed only when it shows none of these (docs/cycle.md).
 The check compares the two sources' syntax, not the operator that made the
@@ -30,9 +32,10 @@ def anti_patterns(old: str, new: str) -> list[str]:
     (it cannot pass a test either).
     """
     try:
-        before, after = _shape(ast.parse(old)), _shape(ast.parse(new))
+        old_tree, new_tree = ast.parse(old), ast.parse(new)
     except (SyntaxError, ValueError, RecursionError):
         return []
+    before, after = _shape(old_tree), _shape(new_tree)
     found = []
     if after["exit"] < before["exit"]:
         found.append("deletes a return or raise")
@@ -50,6 +53,9 @@ def anti_patterns(old: str, new: str) -> list[str]:
         found.append("deletes the update of a loop's counter")
     if after["dead"] > before["dead"]:
         found.append("leaves code unreachable after a jump")
+    unread = _unread(_reads(old_tree), _reads(new_tree))
+    if unread:
+        found.append(f"no longer reads {', '.join(unread)}")
     return found
 
 
@@ -113,3 +119,26 @@ def _assigned(body: list[ast.stmt]) -> Iterator[str]:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
                     yield from (n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+
+
+def _reads(tree: ast.Module) -> dict[str, set[str]]:
+    """Each function's own variables (parameters, assigned names) that it reads, by name."""
+    found: dict[str, set[str]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            own = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+            own |= set(_assigned(node.body))
+            read = {
+                n.id
+                for n in ast.walk(node)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+            }
+            found.setdefault(node.name, set()).update(own & read)
+    return found
+
+
+def _unread(before: dict[str, set[str]], after: dict[str, set[str]]) -> list[str]:
+    """Variables a function read before the edit and no longer does: behaviour dropped."""
+    return sorted(
+        name for function, names in before.items() for name in names - after.get(function, names)
+    )

@@ -27,6 +27,9 @@ CASES = {
     "inserts an early exit": BEFORE.replace("    i = 0\n", "    i = 0\n    return -1\n"),
     "makes a condition trivially true or false": BEFORE.replace("xs[i] == target", "True"),
     "replaces a statement by pass": BEFORE.replace("        i += 1\n", "        pass\n"),
+    "no longer reads target": BEFORE.replace("xs[i] == target", "xs[i] == i").replace(
+        "raise KeyError(target)", "raise KeyError(i)"
+    ),
     "leaves code unreachable after a jump": BEFORE.replace(
         "            return i\n        i += 1\n", "            return i\n            i += 1\n"
     ),
