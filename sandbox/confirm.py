@@ -41,6 +41,16 @@ class Confirmation:
             t: str(v.get("reason", "")) for t, v in self.verdicts.items() if not v.get("passed")
         }
 
+    def disagreement(self) -> str | None:
+        """Why the tests did not all pass alone, in words, or None when they did."""
+        if self.problem is not None:
+            return self.problem
+        failed = self.failed()
+        if not failed:
+            return None
+        test, reason = next(iter(failed.items()))
+        return f"{len(failed)} of {len(self.verdicts)} test(s) fail alone ({test}: {reason})"
+
 
 def isolated_job(
     tree: Path, tests: Sequence[str], overlays: Mapping[str, str], limits: Limits, name: str

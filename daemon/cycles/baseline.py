@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.evaluate import TestRun
+from sandbox.evaluate import NOT_COUNTED, TestRun
 from sandbox.job import Limits
 
 PROBE_SOURCE = "raise ImportError('neuromutant forced-fail probe: deliberately broken')\n"
@@ -73,6 +73,15 @@ class Baseline:
                 f"broken, {self.probe_passed} tests still pass (baseline: {self.passed})"
             )
         return None
+
+    def running(self, path: str, line: int) -> set[str]:
+        """The tests that ran `line` of `path` (empty when no coverage was recorded)."""
+        tests = (self.coverage or {}).get("tests", {})
+        return {test for test, files in tests.items() if line in files.get(path, ())}
+
+    def excluded(self) -> set[str]:
+        """Tests skipped or xfailed here: out of every score."""
+        return {test for test, outcome in self.outcomes.items() if outcome in NOT_COUNTED}
 
     def candidate_limits(self, limits: Limits) -> Limits:
         """`limits` narrowed for candidates, scaled from this baseline's own timings.

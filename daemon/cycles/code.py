@@ -9,7 +9,6 @@ tests included) -> a revert commit if that fails. See docs/cycle.md.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import threading
@@ -19,17 +18,26 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from daemon.cycles import candidates
 from daemon.cycles.base import Cycle, CycleContext
 from daemon.cycles.baseline import PROBE_SOURCE, Baseline
 from daemon.cycles.events import Evaluated, Phase
 from daemon.cycles.report import CycleReport
-from daemon.cycles.search import CandidateScheduler, diff_size, improves, refusal
-from policies.codemods import Mutation, MutationError, apply_mutation, enumerate_mutations
+from daemon.cycles.search import CandidateScheduler, Prioritised, improves, perfect
+from daemon.cycles.selection import forgeries, select
+from daemon.cycles.stones import (
+    apply_steps,
+    echoes,
+    stepping_stones,
+    steps_summary,
+    stone_baseline,
+)
+from policies.codemods import Mutation, MutationError, enumerate_mutations
 from policies.localise import ochiai
 from policies.ordering import Ordering, SearchContext, ordering_for
 from policies.status import CycleStatus
 from sandbox.confirm import confirm
-from sandbox.evaluate import Candidate, TestRun, run_batch, run_tests
+from sandbox.evaluate import TestRun, run_batch, run_tests
 
 if TYPE_CHECKING:
     from daemon.registry import CodeTarget
@@ -82,21 +90,28 @@ class CodeCycle(Cycle):
         runs, order = self.evaluate(mutations, sources, baseline)
         selection = select(mutations, runs, sources, baseline, order)
         self.record(mutations, runs, selection.refused)
+        if not self.stop.is_set() and not any(perfect(run) for run in runs.values()):
+            pair = self.step(mutations, runs, order, sources, baseline)
+            if pair is not None:
+                return self.commit(*pair, sources, baseline)
         if self.stop.is_set():
             return self.report(
-                CycleStatus.STOPPED, f"stopped after {len(runs)} candidates; nothing committed"
+                CycleStatus.STOPPED,
+                f"stopped after {self.counters.candidates} candidates; nothing committed",
             )
         if selection.winner is None:
             best = max((r.score for r in runs.values() if r.valid), default=baseline.score)
             self.counters.best_score = best
             return self.report(
                 CycleStatus.REJECTED,
-                f"none of {len(runs)} candidates improved on {baseline.score:.3f} without "
-                f"breaking a passing test (best valid score {best:.3f})"
+                f"none of {self.counters.candidates} candidates improved on "
+                f"{baseline.score:.3f} without breaking a passing test (best valid score "
+                f"{best:.3f})"
                 + selection.refusals(mutations)
                 + forgeries(mutations, runs, baseline),
             )
-        return self.commit(*selection.winner, sources, baseline, len(runs))
+        mutation, run = selection.winner
+        return self.commit((mutation,), run, sources, baseline)
 
     # --- baseline -----------------------------------------------------------------------
 
@@ -145,51 +160,63 @@ class CodeCycle(Cycle):
         return every
 
     def scheduler(
-        self, mutations: list[Mutation], baseline: Baseline
+        self,
+        mutations: list[Mutation],
+        baseline: Baseline,
+        limit: int,
+        first: Sequence[Mutation] = (),
     ) -> CandidateScheduler[Mutation]:
         """The target's order over `mutations` (seeded per cycle, localised), within budget.
 
-        The budget's seconds are sandbox seconds of candidates (`searched`), so that it
-        buys the same search whatever the parallelism.
+        `first` are handed out before the order's own choices. The budget's seconds
+        are sandbox seconds of candidates (`searched`), so that it buys the same
+        search whatever the parallelism.
         """
         suspiciousness = ochiai(baseline.coverage or {}, baseline.outcomes)
         seed = self.config.search.seed * 1_000_003 + self.number
         order = self.ordering.search(mutations, SearchContext(seed, suspiciousness))
         return CandidateScheduler(
-            order,
+            Prioritised(list(first), order) if first else order,
             batch=self.config.sandbox.batch,
-            limit=self.max_candidates,
+            limit=limit,
             patience=self.config.search.patience,
             deadline=self.max_seconds,
             clock=lambda: self.searched,
         )
 
     def evaluate(
-        self, mutations: list[Mutation], sources: dict[str, str], baseline: Baseline
+        self,
+        mutations: list[Mutation],
+        sources: dict[str, str],
+        baseline: Baseline,
+        *,
+        first: Sequence[Mutation] = (),
+        limit: int | None = None,
+        changed: dict[str, str] | None = None,
     ) -> tuple[dict[int, TestRun], list[int]]:
         """Each evaluated mutation's run by index into `mutations`, and the search's order.
 
         Batches are taken from the scheduler one at a time, so a learned order sees
         the outcomes of earlier batches; no new batch starts once the budget is spent.
+        `limit` caps the candidates (default: what the budget has left); `changed`
+        are files every candidate carries besides its own (a stepping stone's).
         """
         snapshot = self.snapshot()
-        scheduler = self.scheduler(mutations, baseline)
+        if limit is None:
+            limit = self.max_candidates - self.counters.candidates
+        scheduler = self.scheduler(mutations, baseline, limit, first)
         index = {m: i for i, m in enumerate(mutations)}
-        total = min(len(mutations), self.max_candidates)
+        total = min(len(mutations), limit)
         limits = baseline.candidate_limits(self.limits)
         runs: dict[int, TestRun] = {}
         lock = threading.Lock()  # batches finish on several threads
         self.progress(Evaluated(0, total, baseline.score))
 
         def one_batch(batch: list[Mutation]) -> None:
-            candidates = [
-                Candidate(str(index[m]), {m.path: apply_mutation(sources[m.path], m)})
-                for m in batch
-            ]
             results = run_batch(
                 self.backend,
                 snapshot,
-                candidates,
+                candidates.overlays(batch, index, sources, changed),
                 self.config.tests,
                 limits=limits,
                 min_collected=baseline.collected,
@@ -201,8 +228,9 @@ class CodeCycle(Cycle):
                 for mutation, run in zip(batch, results, strict=True):
                     runs[index[mutation]] = run
                     self.searched += run.result.wall_time
-                    perfect = run.valid and run.score >= 1.0
-                    scheduler.record(mutation, improved=improves(run, baseline), perfect=perfect)
+                    scheduler.record(
+                        mutation, improved=improves(run, baseline), perfect=perfect(run)
+                    )
                 best = max([baseline.score, *(r.score for r in runs.values() if r.valid)])
                 self.progress(Evaluated(len(runs), total, best))
 
@@ -217,67 +245,99 @@ class CodeCycle(Cycle):
         return runs, [index[m] for m in scheduler.taken if index[m] in runs]
 
     def record(
-        self, mutations: list[Mutation], runs: dict[int, TestRun], refused: dict[int, str]
+        self,
+        mutations: list[Mutation],
+        runs: dict[int, TestRun],
+        refused: dict[int, str],
+        after: Mutation | None = None,
     ) -> None:
-        """Count the candidates and their sandbox time, and store each one's outcome.
-
-        A candidate refused by the selection keeps its refusal as its reason.
-        """
-        self.counters.candidates = len(runs)
+        """Count the candidates and their sandbox time, and store each one's outcome."""
+        self.counters.candidates += len(runs)
         self.counters.sandbox_seconds += sum(r.result.wall_time for r in runs.values())
         self.store.add_candidates(
-            self.context.cycle_id,
-            [
-                {
-                    "mutation": mutations[i].to_dict(),
-                    "outcome": run.result.outcome.value,
-                    "valid": run.valid,
-                    "score": run.score,
-                    "passed": run.passed,
-                    "collected": run.collected,
-                    "wall_time": run.result.wall_time,
-                    "reason": refused.get(i, run.reason),
-                }
-                for i, run in runs.items()
-            ],
+            self.context.cycle_id, candidates.rows(mutations, runs, refused, after)
         )
+
+    def step(
+        self,
+        mutations: list[Mutation],
+        runs: dict[int, TestRun],
+        order: list[int],
+        sources: dict[str, str],
+        baseline: Baseline,
+    ) -> tuple[tuple[Mutation, Mutation], TestRun] | None:
+        """A repair made of a stepping stone and one more edit, or None (see `stones`)."""
+        stones = stepping_stones(runs, baseline, order)
+        for number, index in enumerate(stones):
+            left = self.max_candidates - self.counters.candidates
+            if self.stop.is_set() or left <= 0 or self.searched > self.max_seconds:
+                return None
+            stone = mutations[index]
+            log.info("%s: searching on from the stepping stone %s", self.spec.name, stone.summary)
+            changed = apply_steps(sources, [stone])
+            stepped = {**sources, **changed}
+            second = self.mutations(stepped)
+            others = [mutations[i] for i in stones if i != index]
+            found, searched = self.evaluate(
+                second,
+                stepped,
+                stone_baseline(baseline, runs[index]),
+                first=echoes(second, others),
+                limit=left // (len(stones) - number),
+                changed=changed,
+            )
+            self.record(second, found, {}, after=stone)
+            repairs = {i: run for i, run in found.items() if perfect(run)}
+            winner = select(second, repairs, stepped, baseline, searched).winner
+            if winner is not None:
+                return (stone, winner[0]), winner[1]
+        return None
 
     # --- commit and verification --------------------------------------------------------
 
     def commit(
         self,
-        mutation: Mutation,
+        steps: tuple[Mutation, ...],
         run: TestRun,
         sources: dict[str, str],
         baseline: Baseline,
-        tried: int,
     ) -> CycleReport:
-        """Confirm the winner independently; commit it with a readable message; verify."""
+        """Confirm the winner independently; commit it with a readable message; verify.
+
+        `steps` is one mutation, or a stepping stone and the mutation made on it.
+        """
+        last = steps[-1]
         self.counters.best_score = run.score
-        self.counters.mutation = mutation.to_dict()
-        new_source = apply_mutation(sources[mutation.path], mutation)
-        disagreement = self.confirm(mutation, new_source, run, baseline)
+        stone = {"after": steps[0].to_dict()} if len(steps) > 1 else {}
+        self.counters.mutation = {**last.to_dict(), **stone}
+        changed = apply_steps(sources, steps)
+        disagreement = self.confirm(steps, changed, run, baseline)
         if disagreement:
             return self.report(CycleStatus.REJECTED, disagreement)
         subject = (
-            f"{self.spec.name}: {mutation.summary} (tests {baseline.passed}/"
+            f"{self.spec.name}: {steps_summary(steps)} (tests {baseline.passed}/"
             f"{baseline.collected} -> {run.passed}/{run.collected})"
         )
-        site = f"{mutation.path}:{mutation.line}"
         return self.commit_verified(
-            {mutation.path: new_source},
+            changed,
             subject,
-            f"Operator: {mutation.operator} at {site}",
+            "\n".join(f"Operator: {m.operator} at {m.path}:{m.line}" for m in steps),
             {
-                "Operator": mutation.operator,
-                "Site": f"{site} (site {mutation.site}, variant {mutation.variant})",
+                "Operator": " + ".join(m.operator for m in steps),
+                "Site": "; ".join(
+                    f"{m.path}:{m.line} (site {m.site}, variant {m.variant})" for m in steps
+                ),
                 "Score": f"{baseline.score:.3f} -> {run.score:.3f}",
-                "Candidates": tried,
+                "Candidates": self.counters.candidates,
             },
         )
 
     def confirm(
-        self, mutation: Mutation, new_source: str, run: TestRun, baseline: Baseline
+        self,
+        steps: tuple[Mutation, ...],
+        changed: dict[str, str],
+        run: TestRun,
+        baseline: Baseline,
     ) -> str | None:
         """Why the tests the winner newly passes do not pass alone, in a fresh sandbox, or None.
 
@@ -292,26 +352,20 @@ class CodeCycle(Cycle):
             self.backend,
             self.snapshot(),
             newly,
-            overlays={mutation.path: new_source},
+            overlays=changed,
             limits=self.limits,
             name=f"{self.spec.name}-confirm",
         )
         self.counters.sandbox_seconds += confirmation.wall_time
-        failed = confirmation.failed()
-        if confirmation.problem is None and not failed:
+        why = confirmation.disagreement()
+        if why is None:
             return None
         preferences = getattr(self.ordering, "preferences", None)
         if preferences is not None:
-            preferences.update(mutation.operator, False)
-        if confirmation.problem is not None:
-            why = confirmation.problem
-        else:
-            test, reason = next(iter(failed.items()))
-            why = (
-                f"{len(failed)} of {len(newly)} newly passing test(s) fail alone ({test}: {reason})"
-            )
-        log.warning("%s: %s refused: %s", self.spec.name, mutation.summary, why)
-        return f"evaluation disagreed: possible forgery: {mutation.summary}: {why}"
+            preferences.update(steps[-1].operator, False)
+        summary = steps_summary(steps)
+        log.warning("%s: %s refused: %s", self.spec.name, summary, why)
+        return f"evaluation disagreed: possible forgery: {summary}: {why}"
 
     def verify(self) -> str | None:
         """Why the committed tree fails verification (with held-out tests), or None."""
@@ -340,83 +394,3 @@ class CodeCycle(Cycle):
         if run.score <= reference.score:
             return f"score {run.score:.3f} is not above {reference.score:.3f}"
         return None
-
-
-@dataclasses.dataclass(frozen=True)
-class Selection:
-    """The candidate a cycle commits, if any, and the improving ones it refused, and why."""
-
-    winner: tuple[Mutation, TestRun] | None
-    refused: dict[int, str]
-    """Index into the mutations -> why that improving candidate may not be committed."""
-
-    def refusals(self, mutations: list[Mutation]) -> str:
-        """A clause for the cycle's reason naming the refused candidates ('' if none)."""
-        if not self.refused:
-            return ""
-        index, why = next(iter(self.refused.items()))
-        return (
-            f"; {len(self.refused)} improving candidate(s) refused to do no harm "
-            f"(first: {mutations[index].summary}: {why})"
-        )
-
-
-def select(
-    mutations: list[Mutation],
-    runs: dict[int, TestRun],
-    sources: dict[str, str],
-    baseline: Baseline,
-    order: Sequence[int] | None = None,
-) -> Selection:
-    """The best improving candidate that does no harm (`refusal`).
-
-    Best is the fewest failing tests, then the smallest diff, then the earliest in
-    the search's `order` (indices into `mutations`; enumeration order by default):
-    never the run time, so that reruns pick the same winner.
-    """
-    rank = {index: position for position, index in enumerate(order or sorted(runs))}
-    eligible, refused = [], {}
-    for index, run in sorted(runs.items(), key=lambda item: rank.get(item[0], len(rank))):
-        if not improves(run, baseline):
-            continue
-        mutation = mutations[index]
-        old = sources[mutation.path]
-        new = apply_mutation(old, mutation)
-        why = refusal(run, old, new)
-        if why is not None:
-            refused[index] = why
-            continue
-        eligible.append((-run.score, diff_size(old, new), rank.get(index, len(rank)), index))
-    if not eligible:
-        return Selection(None, refused)
-    index = min(eligible)[-1]
-    return Selection((mutations[index], runs[index]), refused)
-
-
-FORGERY_SIGNS = ("forgery", "tampered")
-"""Words of a run's reason that say the runner caught the candidate forging its result."""
-EXCUSES = frozenset({"skipped", "xfailed"})
-"""Outcomes a test that failed at baseline can only reach by code under test raising them."""
-
-
-def forgery(run: TestRun, baseline: Baseline) -> str | None:
-    """Why `run` looks forged: the runner caught it, or it excused its own failures."""
-    if any(sign in run.reason for sign in FORGERY_SIGNS):
-        return run.reason[:200]
-    excused = sorted(
-        test
-        for test, outcome in run.tests.items()
-        if outcome in EXCUSES and baseline.outcomes.get(test) in ("failed", "error")
-    )
-    if excused:
-        return f"{excused[0]} failed before and now calls itself {run.tests[excused[0]]}"
-    return None
-
-
-def forgeries(mutations: list[Mutation], runs: dict[int, TestRun], baseline: Baseline) -> str:
-    """A clause naming the candidates refused as forgeries, for the cycle's reason ('' if none)."""
-    caught = [(i, why) for i, r in sorted(runs.items()) if (why := forgery(r, baseline))]
-    if not caught:
-        return ""
-    index, why = caught[0]
-    return f"; {len(caught)} refused as forgeries (first: {mutations[index].summary}: {why})"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Generic, Protocol, TypeVar
 
 from policies.antipatterns import anti_patterns
@@ -87,6 +87,33 @@ class CandidateScheduler(Generic[T]):
             self.finished = True
 
 
+class Prioritised(Generic[T]):
+    """An order that hands out `first`, then the rest of `order`: each item once."""
+
+    def __init__(self, first: list[T], order: Order[T]) -> None:
+        self.first, self.order = list(first), order
+        self.given: set[T] = set()
+
+    def next(self, count: int) -> list[T]:
+        """Up to `count` items not handed out yet, `first` before the others."""
+        taken: list[T] = []
+        while self.first and len(taken) < count:
+            self._give(self.first.pop(0), taken)
+        while len(taken) < count and (more := self.order.next(count - len(taken))):
+            for item in more:
+                self._give(item, taken)
+        return taken
+
+    def observe(self, item: T, improved: bool) -> None:
+        """Passed on to the order."""
+        self.order.observe(item, improved)
+
+    def _give(self, item: T, taken: list[T]) -> None:
+        if item not in self.given:
+            self.given.add(item)
+            taken.append(item)
+
+
 class Judged(Protocol):
     """What `improves` needs of a baseline: its score and the tests that passed."""
 
@@ -99,17 +126,28 @@ def improves(run: TestRun, baseline: Judged) -> bool:
     return run.valid and run.score > baseline.score and set(baseline.passing) <= run.passing()
 
 
-def refusal(run: TestRun, old: str, new: str) -> str | None:
+def perfect(run: TestRun) -> bool:
+    """A valid run that passes every runnable test: a repair, which ends the search."""
+    return run.valid and run.score >= 1.0
+
+
+def refusal(run: TestRun, old: str, new: str, failing_here: Collection[str] = ()) -> str | None:
     """Why an improving change may not be committed, or None: do no harm.
 
     A change that passes every test is a repair, whatever its shape. One that only
     passes more tests is a partial improvement, refused when it shows an anti-pattern
     of search-based repair (`policies.antipatterns`): it may have gained its test by
-    removing behaviour.
+    removing behaviour; or when tests that still fail ran the edited line at baseline
+    (`failing_here`): their failures say that code is still wrong, so a gain there is
+    likelier a coincidence of the inputs than a repair. A partial improvement away
+    from the remaining failures (another defect's code) is kept.
     """
     if run.score >= 1.0:
         return None
     harm = anti_patterns(old, new)
+    if failing_here:
+        first = sorted(failing_here)[0]
+        harm.append(f"edits a line that {len(failing_here)} still failing test(s) run ({first})")
     if not harm:
         return None
     return f"a partial improvement (score {run.score:.3f}) that {' and '.join(harm)}"

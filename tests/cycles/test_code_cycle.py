@@ -153,3 +153,44 @@ def test_a_hanging_test_fails_alone_and_the_cycle_goes_on(tmp_path, local_backen
     assert report.baseline_score == 2 / 3, report.reason
     assert report.status == CycleStatus.ACCEPTED, report.reason
     assert report.best_score == 1.0
+
+
+TWO_BUGS = """\
+def add(a, b):
+    return a - b
+
+
+def scale(values, factor):
+    return [v * factor * 2 for v in values]
+"""
+TWO_BUGS_TESTS = """\
+from calc.ops import add, scale
+
+
+def test_add():
+    assert add(2, 3) == 5
+
+
+def test_add_zero_right():
+    assert add(3, 0) == 3
+
+
+def test_scale():
+    assert scale([1, 2], 3) == [3, 6]
+"""
+
+
+def test_two_edits_that_each_make_progress_are_combined_into_one_repair(tmp_path, local_backend):
+    targets, state = make_target(tmp_path, TWO_BUGS, TWO_BUGS_TESTS)
+    toml = targets / "calc.toml"
+    toml.write_text(toml.read_text().replace("candidates = 60", "candidates = 2000"))
+    spec = load_registry(targets, state).get("calc")
+    with open_store(state) as store:
+        report = run_cycle(spec, state, local_backend, store)
+    assert report.status == CycleStatus.ACCEPTED, report.reason
+    assert report.best_score == 1.0  # both defects in one cycle, not a partial commit
+    source = (spec.repo / "calc" / "ops.py").read_text()
+    assert "return a + b" in source and "v * factor" in source
+    subject = git(spec.repo, "log", "-1", "--format=%s").strip()
+    assert " and " in subject or "; " in subject, subject
+    assert report.mutation["after"]["path"] == "calc/ops.py"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from daemon.cycles.search import CandidateScheduler, diff_size
+from daemon.cycles.search import CandidateScheduler, Prioritised, diff_size
 
 
 class ListOrder:
@@ -106,3 +106,13 @@ def test_settings_out_of_range_are_refused(bad):
 def test_diff_size_counts_changed_lines():
     assert diff_size("a\nb\nc\n", "a\nB\nc\n") == 2
     assert diff_size("a\n", "a\n") == 0
+
+
+def test_prioritised_hands_out_its_first_items_once_then_the_order():
+    order = ListOrder([5, 1, 2, 3])
+    prioritised = Prioritised([3, 9], order)
+    assert prioritised.next(3) == [3, 9, 5]
+    assert prioritised.next(5) == [1, 2]  # 3 was handed out already
+    assert prioritised.next(1) == []
+    prioritised.observe(9, True)
+    assert order.observed == [(9, True)]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from daemon.cycles.baseline import Baseline
-from daemon.cycles.code import select
+from daemon.cycles.search import diff_size
+from daemon.cycles.selection import select
 from policies.codemods import apply_mutation, enumerate_mutations
 from sandbox.evaluate import TestRun
 from sandbox.job import Outcome, Result
@@ -27,6 +28,26 @@ def run(passing: set[str], wall_time: float = 0.1) -> TestRun:
 
 def find(mutations, new_fragment: str) -> int:
     return next(i for i, m in enumerate(mutations) if new_fragment in apply_mutation(SOURCE, m))
+
+
+def apply(mutation):
+    return apply_mutation(SOURCE, mutation)
+
+
+def fixing_line_5(mutations):
+    fixed = SOURCE[::-1].replace("wol nruter", "hgih nruter", 1)[::-1]
+    return next(m for m in mutations if apply_mutation(SOURCE, m) == fixed)
+
+
+def test_of_two_repairs_the_smaller_diff_wins_whatever_the_order():
+    mutations = enumerate_mutations(SOURCE, "m.py")
+    fix = mutations.index(fixing_line_5(mutations))
+    wider = max(range(len(mutations)), key=lambda i: diff_size(SOURCE, apply(mutations[i])))
+    assert diff_size(SOURCE, apply(mutations[wider])) > diff_size(SOURCE, apply(mutations[fix]))
+    runs = {fix: run(set(TESTS)), wider: run(set(TESTS))}
+    for order in ([fix, wider], [wider, fix]):
+        chosen = select(mutations, runs, {"m.py": SOURCE}, BASELINE, order).winner
+        assert chosen is not None and chosen[0] == mutations[fix]
 
 
 def test_ties_go_to_the_earlier_candidate_in_the_search_never_the_faster():
@@ -55,3 +76,16 @@ def test_a_change_that_passes_every_test_is_a_repair_whatever_its_shape():
     runs = {early: run(set(TESTS))}
     selection = select(mutations, runs, {"m.py": SOURCE}, BASELINE)
     assert selection.winner is not None and selection.refused == {}
+
+
+def test_a_partial_improvement_where_tests_still_fail_is_refused_elsewhere_kept():
+    mutations = enumerate_mutations(SOURCE, "m.py")
+    fix = mutations.index(fixing_line_5(mutations))
+    coverage = {"tests": {"t_high": {"m.py": [4, 5]}, "t_edge": {"m.py": [4, 5]}}}
+    covered = Baseline(0.5, 2, 4, ["t_low", "t_mid"], outcomes=BASELINE.outcomes, coverage=coverage)
+    runs = {fix: run({"t_low", "t_mid", "t_high"})}  # t_edge ran line 5 and still fails
+    selection = select(mutations, runs, {"m.py": SOURCE}, covered)
+    assert selection.winner is None
+    assert "1 still failing test(s) run (t_edge)" in selection.refused[fix]
+    coverage["tests"]["t_edge"] = {"m.py": [2, 3]}  # t_edge fails in other code
+    assert select(mutations, runs, {"m.py": SOURCE}, covered).winner is not None
