@@ -27,6 +27,10 @@ BATCH_STARTUP = 30.0
 """Seconds a batch may spend importing its harness before the first candidate."""
 STALL_GRACE = 5.0
 """Seconds past a candidate's time limit for the harness to clean up and report it."""
+DATA_SHARE_PERCENT = 75
+"""The heap a test process may take, as a share of the sandbox's memory: past it a test
+fails alone with MemoryError (`runners.procs.limit_data`) before the memory limit kills
+the whole session."""
 PYTEST_ENV = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONHASHSEED": "0"}
 
 
@@ -178,6 +182,7 @@ def _payload(
         "args": list(args),
         "must_pass": sorted(must_pass),
         "test_timeout": limits.test_timeout,
+        "data_limit": limits.memory * DATA_SHARE_PERCENT // 100,
     }
     if coverage:
         payload["coverage"] = list(coverage)

@@ -79,6 +79,7 @@ def _child(
     prepared: Prepared | None,
     must_pass: frozenset[str],
     test_timeout: float | None,
+    data_limit: int | None,
     out_fd: int,
     channel_fds: tuple[int, int],
 ) -> None:
@@ -96,6 +97,7 @@ def _child(
         os.environ["TMPDIR"] = os.path.join(scratch, "tmp")
         os.environ["HOME"] = scratch
         overlay.install(src, overlays)
+        procs.limit_data(data_limit)
         result = run_session(src, args, scratch, prepared, must_pass, test_timeout=test_timeout)
         send("result", result)
         send("end", None)
@@ -163,6 +165,7 @@ def run_candidate(
             prepared,
             frozenset(payload.get("must_pass", ())),
             payload.get("test_timeout"),
+            payload.get("data_limit"),
             out_w,
             link.child_fds(),
         )

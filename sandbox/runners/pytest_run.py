@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import channel, overlay
+from . import channel, overlay, procs
 from .pytest_session import run_session
 
 
@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     overlay.install(src, job.get("overlays", {}))
     scratch = os.getcwd()
     must_pass = frozenset(payload.get("must_pass", ()))
+    procs.limit_data(payload.get("data_limit"))
     result = run_session(
         src,
         payload.get("args", []),

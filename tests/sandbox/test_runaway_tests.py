@@ -1,4 +1,4 @@
-"""A test that runs past its own time limit fails alone; the session and its baseline go on."""
+"""A test that runs past its own time or memory limit fails alone; the session goes on."""
 
 from __future__ import annotations
 
@@ -77,3 +77,36 @@ def test_candidate_limits_scale_from_the_baseline_timings():
     limits = slow.candidate_limits(Limits(timeout=60.0, test_timeout=5.0))
     assert (limits.timeout, limits.test_timeout) == (60.0, 5.0)  # capped by the target's
     assert Baseline(0, 0, 1, []).candidate_limits(Limits()).test_timeout is None
+
+
+HOGS = {
+    "hog/core.py": """
+        def grow(n):
+            items = []
+            while n != 0:  # never ends for odd n, and eats memory meanwhile
+                items.append("x" * 1024)
+                n -= 2
+            return items
+        """,
+    "tests/test_core.py": """
+        from hog.core import grow
+
+        def test_even():
+            assert len(grow(4)) == 2
+
+        def test_odd():
+            assert grow(3)
+        """,
+}
+
+
+def test_a_test_that_eats_memory_fails_alone_and_the_session_goes_on(backend, make_tree):
+    tree = make_tree(HOGS)
+    limits = Limits(memory=256 * 1024**2, timeout=60.0, test_timeout=30.0)
+    run = run_tests(backend, tree, ["tests"], limits=limits)
+    assert run.valid, run.reason
+    assert run.tests == {
+        "tests/test_core.py::test_even": "passed",
+        "tests/test_core.py::test_odd": "failed",
+    }
+    assert "MemoryError" in run.result.result["failures"]["tests/test_core.py::test_odd"]
