@@ -35,7 +35,7 @@ from typing import Any
 
 from . import channel, ipc, overlay, procs
 from .capture import CappedStream
-from .pytest_session import Prepared, prepare, run_session
+from .pytest_session import Prepared, per_test_limits, prepare, run_session
 from .supervise import Supervisor, streams_report
 
 
@@ -78,8 +78,7 @@ def _child(
     scratch: str,
     prepared: Prepared | None,
     must_pass: frozenset[str],
-    test_timeout: float | None,
-    data_limit: int | None,
+    limits: dict[str, Any],
     out_fd: int,
     channel_fds: tuple[int, int],
 ) -> None:
@@ -97,8 +96,7 @@ def _child(
         os.environ["TMPDIR"] = os.path.join(scratch, "tmp")
         os.environ["HOME"] = scratch
         overlay.install(src, overlays)
-        procs.limit_data(data_limit)
-        result = run_session(src, args, scratch, prepared, must_pass, test_timeout=test_timeout)
+        result = run_session(src, args, scratch, prepared, must_pass, limits=limits)
         send("result", result)
         send("end", None)
         status = result["exit_status"] if isinstance(result["exit_status"], int) else 3
@@ -164,8 +162,7 @@ def run_candidate(
             scratch,
             prepared,
             frozenset(payload.get("must_pass", ())),
-            payload.get("test_timeout"),
-            payload.get("data_limit"),
+            per_test_limits(payload, payload["candidate_timeout"]),
             out_w,
             link.child_fds(),
         )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
-import resource
 import signal
 import time
 from pathlib import Path
@@ -104,19 +103,6 @@ def reap_children() -> None:
             return
         if pid == 0:
             return
-
-
-def limit_data(size: int | None) -> None:
-    """Cap this process's heap (RLIMIT_DATA), so a test that eats memory fails alone.
-
-    Past the cap, an allocation fails and Python raises MemoryError in the test,
-    which pytest records as that test's failure; without it the sandbox's memory
-    limit would kill the whole session, and a baseline whose one test runs away
-    would be invalid. Set below the sandbox's memory limit, which stays the backstop.
-    """
-    if size and size > 0:
-        with contextlib.suppress(ValueError, OSError):  # never raise the hard limit
-            resource.setrlimit(resource.RLIMIT_DATA, (size, size))
 
 
 def set_oom_score(score: int = 1000) -> None:

@@ -14,8 +14,8 @@ import os
 import sys
 from pathlib import Path
 
-from . import channel, overlay, procs
-from .pytest_session import run_session
+from . import channel, overlay
+from .pytest_session import per_test_limits, run_session
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,14 +29,13 @@ def main(argv: list[str] | None = None) -> int:
     overlay.install(src, job.get("overlays", {}))
     scratch = os.getcwd()
     must_pass = frozenset(payload.get("must_pass", ()))
-    procs.limit_data(payload.get("data_limit"))
     result = run_session(
         src,
         payload.get("args", []),
         scratch,
         must_pass=must_pass,
         coverage=payload.get("coverage"),
-        test_timeout=payload.get("test_timeout"),
+        limits=per_test_limits(payload, job.get("timeout")),
     )
     send("result", result)
     send("end", None)

@@ -86,6 +86,7 @@ class Collector:
 
     def pytest_collection_finish(self, session: Any) -> None:  # noqa: D102 - pytest hook
         self.collected = len(session.items)
+        self.deadline.collected(self.collected)
         if self.seal is not None:  # conftest files may add hooks while collecting; nothing else
             strangers = _foreign_hooks(self.pluginmanager, self.seal)
             self.note_tampering(strangers)
@@ -123,6 +124,8 @@ class Collector:
         self.check()
         nodeid, previous = report.nodeid, self.tests.get(report.nodeid)
         self.durations[nodeid] = self.durations.get(nodeid, 0.0) + float(report.duration)
+        if report.when == "teardown":
+            self.deadline.finished()
         if report.when == "call":
             if hasattr(report, "wasxfail"):
                 outcome = "xfailed" if report.skipped else "xpassed"
@@ -304,16 +307,21 @@ def run_session(
     prepared: Prepared | None = None,
     must_pass: frozenset[str] = frozenset(),
     coverage: list[str] | None = None,
-    test_timeout: float | None = None,
+    limits: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run pytest on `args` and return the result document.
 
     With `prepared` (in a forked child), only collection and the run remain;
     with `must_pass`, the run stops at the first of those tests to fail; with
     `coverage` (files relative to `src`), the document gets each test's lines;
-    with `test_timeout`, a test running longer fails alone (`deadline`).
+    with `limits` (``test_timeout`` and ``heap`` per test, ``session`` seconds in
+    all), a test running longer or eating more fails alone (`deadline`).
     """
-    collector = Collector(must_pass, seal_runner(), Deadline(test_timeout))
+    limits = limits or {}
+    deadline = Deadline(
+        limits.get("test_timeout"), session=limits.get("session"), heap=limits.get("heap")
+    )
+    collector = Collector(must_pass, seal_runner(), deadline)
     seal = collector.seal
     plugins: list[Any] = [collector]
     lines = LineCoverage(src, coverage) if coverage else None
@@ -364,3 +372,12 @@ def _foreign_hooks(pluginmanager: Any, seal: Seal) -> list[str]:
             if not origin.endswith("conftest.py"):
                 found.append(f"a {hook} hook was added by {impl.plugin_name}")
     return found
+
+
+def per_test_limits(payload: dict[str, Any], session: float | None) -> dict[str, Any]:
+    """The per-test limits of a job's payload, within a session of `session` seconds."""
+    return {
+        "test_timeout": payload.get("test_timeout"),
+        "heap": payload.get("data_limit"),
+        "session": session,
+    }

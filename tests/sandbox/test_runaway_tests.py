@@ -110,3 +110,18 @@ def test_a_test_that_eats_memory_fails_alone_and_the_session_goes_on(backend, ma
         "tests/test_core.py::test_odd": "failed",
     }
     assert "MemoryError" in run.result.result["failures"]["tests/test_core.py::test_odd"]
+
+
+def test_when_every_test_hangs_they_share_what_is_left_and_the_run_reports(backend, make_tree):
+    tree = make_tree(
+        {
+            "loop/core.py": LOOPS["loop/core.py"],
+            "tests/test_core.py": "from loop.core import spin\n\n"
+            + "".join(f"def test_{n}():\n    assert spin({2 * n + 1}) == 0\n\n" for n in range(6)),
+        }
+    )
+    limits = Limits(timeout=12.0, test_timeout=4.0)  # six times four is twice the session
+    run = run_tests(backend, tree, ["tests"], limits=limits)
+    assert run.valid, run.reason
+    assert len(run.result.result["timed_out"]) == 6
+    assert run.result.wall_time < 12.0
