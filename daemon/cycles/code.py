@@ -1,10 +1,12 @@
 """One improvement cycle of a code target.
 
 baseline (cached by tree hash) -> forced-fail probe -> mutations in the
-search's order, in batches evaluated in the sandbox, within the budget -> the
-best candidate that improves the score and breaks no passing test -> one
-commit -> verification of the committed tree in a fresh sandbox (held-out
-tests included) -> a revert commit if that fails. See docs/cycle.md.
+search's order, in batches evaluated in the sandbox, within the budget -> when
+none repairs, a search on from the best stepping stones (`stones`) -> the best
+candidate that improves the score, breaks no passing test and does no harm
+(`selection`) -> one commit -> verification of the committed tree in a fresh
+sandbox (held-out tests included) -> a revert commit if that fails. See
+docs/cycle.md.
 """
 
 from __future__ import annotations
