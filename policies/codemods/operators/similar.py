@@ -51,16 +51,22 @@ def _donors(ctx: Context, kind: type[cst.CSTNode]) -> list[_Donor]:
     function = ctx.function_node
     assert function is not None
 
-    def collect() -> list[_Donor]:
-        found = []
+    def collect() -> dict[cst.CSTNode, list[_Donor]]:
+        """Every function's donors, from one walk of the module (not one per function)."""
+        found: dict[cst.CSTNode, list[_Donor]] = {}
         for node, ancestors in ctx.analysis.nodes:
-            if isinstance(node, kind) and function in ancestors:
-                parts = _parts(node)
-                if parts is not None:
-                    found.append(_Donor(node, *parts, ctx.analysis.line(node)))  # type: ignore[arg-type]
+            if not isinstance(node, kind):
+                continue
+            functions = [a for a in ancestors if isinstance(a, cst.FunctionDef)]
+            parts = _parts(node) if functions else None
+            if parts is None:
+                continue
+            donor = _Donor(node, *parts, ctx.analysis.line(node))  # type: ignore[arg-type]
+            for enclosing in functions:
+                found.setdefault(enclosing, []).append(donor)
         return found
 
-    return ctx.analysis.memo(("donors", kind, function), collect)
+    return ctx.analysis.memo(("donors", kind), collect).get(function, [])
 
 
 def _similar(node: cst.CSTNode, ctx: Context, kind: type[cst.CSTNode], limit: int) -> list[Edit]:
