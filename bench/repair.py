@@ -46,8 +46,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bugsuite import Program, load_suite  # noqa: E402
 
 from daemon.cycles.baseline import Baseline  # noqa: E402
-from daemon.cycles.selection import select  # noqa: E402
 from daemon.cycles.search import CandidateScheduler, improves  # noqa: E402
+from daemon.cycles.selection import select  # noqa: E402
 from policies.codemods import Mutation, apply_mutation, enumerate_mutations  # noqa: E402
 from policies.localise import ochiai  # noqa: E402
 from policies.ordering import SearchContext, ordering_for  # noqa: E402

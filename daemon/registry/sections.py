@@ -15,8 +15,8 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    ValidationInfo,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
