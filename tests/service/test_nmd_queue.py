@@ -55,11 +55,17 @@ def add_pole(root: Path, targets: Path, schedule: str, generations: int = GENERA
 
 
 def nmctl(state: Path, *args: str) -> subprocess.Popen:
+    """nmctl in a child that takes Ctrl-C as a terminal would give it.
+
+    A suite started in the background (`cmd &` in a script) has SIGINT ignored, and
+    Python then installs no KeyboardInterrupt handler in children: reset it to default.
+    """
     return subprocess.Popen(
         [sys.executable, "-m", "daemon.cli.main", *args, "--state", str(state)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
