@@ -123,20 +123,9 @@ class Guard(SiteOperator):
         index: int,
         function: cst.FunctionDef,
     ) -> list[Edit]:
-        guarding = {
-            snippet(parent.test, _WHOLE) for parent in ctx.ancestors if isinstance(parent, cst.If)
-        }
-        here = ctx.line()
-        chosen: dict[str, cst.BaseExpression] = {}
-        for test in sorted(
-            function_conditions(function, ctx), key=lambda t: (abs(ctx.line(t) - here), ctx.line(t))
-        ):
-            text = snippet(test, _WHOLE)
-            if text in guarding or text in chosen or is_literal_name(test):
-                continue
-            chosen[text] = test
-            if len(chosen) == self.condition_limit:
-                break
+        guarding = _guarding(ctx, (cst.If,))
+        nearest = _nearest_conditions(function, ctx, guarding)
+        chosen = dict(list(nearest.items())[: self.condition_limit])
         conditions = [new for test in chosen.values() for new in (test, negate(test))]
         targets = loop_targets(ctx)
         if len(targets) >= 2:
@@ -252,26 +241,12 @@ class EarlyExit(SiteOperator):
         self, function: cst.FunctionDef, ctx: Context, params: set[str] | None
     ) -> list[cst.BaseExpression]:
         """The nearest conditions of the function; with ``params``, only those it can test."""
-        guarding = {
-            snippet(parent.test, _WHOLE)
-            for parent in ctx.ancestors
-            if isinstance(parent, cst.If | cst.While)
-        }
-        here = ctx.line()
+        guarding = _guarding(ctx, (cst.If, cst.While))
         locals_ = local_names(function, ctx)
-        chosen: dict[str, cst.BaseExpression] = {}
-        for test in sorted(
-            function_conditions(function, ctx), key=lambda t: (abs(ctx.line(t) - here), ctx.line(t))
-        ):
-            text = snippet(test, _WHOLE)
-            if text in guarding or text in chosen or is_literal_name(test):
-                continue
-            if params is not None and not (set(names_in(test)) & locals_) <= params:
-                continue
-            chosen[text] = test
-            if len(chosen) == self.limit:
-                break
-        return list(chosen.values())
+        tests = list(_nearest_conditions(function, ctx, guarding).values())
+        if params is not None:
+            tests = [t for t in tests if set(names_in(t)) & locals_ <= params]
+        return tests[: self.limit]
 
     def _values(
         self, function: cst.FunctionDef, ctx: Context, params: set[str]
@@ -285,3 +260,26 @@ class EarlyExit(SiteOperator):
                 continue
             found.setdefault(snippet(value, _WHOLE), value)
         return list(found.values())[: self.limit]
+
+
+def _guarding(ctx: Context, kinds: tuple[type[cst.If] | type[cst.While], ...]) -> set[str]:
+    """The texts of the tests of the node's enclosing ifs (or loops) of `kinds`."""
+    return {snippet(p.test, _WHOLE) for p in ctx.ancestors if isinstance(p, kinds)}
+
+
+def _nearest_conditions(
+    function: cst.FunctionDef, ctx: Context, guarding: set[str]
+) -> dict[str, cst.BaseExpression]:
+    """The function's conditions by text, nearest the node first, each once.
+
+    Literal tests and those in `guarding` (the node's own enclosing tests) are left out.
+    """
+    here = ctx.line()
+    found: dict[str, cst.BaseExpression] = {}
+    for test in sorted(
+        function_conditions(function, ctx), key=lambda t: (abs(ctx.line(t) - here), ctx.line(t))
+    ):
+        text = snippet(test, _WHOLE)
+        if text not in guarding and text not in found and not is_literal_name(test):
+            found[text] = test
+    return found
