@@ -77,10 +77,14 @@ class Operator(abc.ABC):
 
     Subclasses set `name` (kebab-case, unique) and `description` (one sentence). Both methods
     must be deterministic: the same module always gives the same list, in the same order.
+    A *tuning* operator (`tuning` True) makes edits that only pay off against a score, such as
+    scaling a constant: `enumerate_mutations` lists them only when asked, so a repair search
+    (which counts its candidates) never pays for them.
     """
 
     name: ClassVar[str]
     description: ClassVar[str]
+    tuning: ClassVar[bool] = False
 
     @abc.abstractmethod
     def mutations(self, module: cst.Module, path: str) -> list[Mutation]:

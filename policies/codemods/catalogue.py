@@ -139,6 +139,7 @@ def enumerate_mutations(
     *,
     max_bytes: int | None = None,
     max_mutations: int = MAX_MUTATIONS,
+    tuning: bool = False,
 ) -> list[Mutation]:
     """All mutations of one file's source, over all (or the named) operators.
 
@@ -157,6 +158,9 @@ def enumerate_mutations(
         operators: The names of the operators to use; all of them when None.
         max_bytes: The largest source accepted, in bytes; `source_limit()` when None.
         max_mutations: The most mutations listed.
+        tuning: Whether the tuning operators (`Operator.tuning`, such as ``constant-scale``)
+            take part, for a target that optimises a score; otherwise they are left out,
+            even when named, and a repair search pays for none of them.
 
     Returns:
         The mutations, each replayable with `apply_mutation`.
@@ -169,7 +173,7 @@ def enumerate_mutations(
     if isinstance(operators, str):
         operators = [operators]
     chosen = sorted(catalogue()) if operators is None else sorted(set(operators))
-    selected = [_operator(name) for name in chosen]
+    selected = [op for op in map(_operator, chosen) if tuning or not op.tuning]
     module = _parse(source, path)
     counts = [_count(operator, module, path) for operator in selected]
     quotas = _quotas(counts, max_mutations)

@@ -94,7 +94,10 @@ def test_finding_sites_changes_nothing(name: str):
 
 
 def test_every_operator_has_sites_in_the_sample(sample_mutations: list[Mutation]):
-    assert {m.operator for m in sample_mutations} == set(catalogue())
+    repairing = {name for name, operator in catalogue().items() if not operator.tuning}
+    assert {m.operator for m in sample_mutations} == repairing
+    tuned = enumerate_mutations(SAMPLE, "shop/inventory.py", tuning=True)
+    assert {m.operator for m in tuned} == set(catalogue())
 
 
 def test_sample_mutations_compile_and_differ(sample_results: list[str]):
