@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from daemon.cycles.report import CycleReport
 from daemon.cycles.trigger import TRIGGER, load_trigger, trigger_state
-from daemon.registry import TargetSpec
+from daemon.registry import TargetSpec, score_unit
 from daemon.store import Store
 from policies.preferences import OperatorPreferences
 from policies.roi import RoiPoint, roi_point
@@ -147,7 +147,7 @@ def record_roi(spec: TargetSpec, store: Store, report: dict[str, Any]) -> RoiPoi
         made.append(roi_point(report, previous, alpha))
         return None if made[0] is None else made[0].to_dict()
 
-    store.add_roi(spec.name, make, alpha)
+    store.add_roi(spec.name, make, alpha, score_unit(spec.config))
     return made[0]
 
 

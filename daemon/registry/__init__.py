@@ -9,6 +9,7 @@ from daemon.registry.load import (
     TargetSpec,
     load_registry,
     load_target,
+    score_unit,
 )
 from daemon.registry.render import render
 from daemon.registry.weights import MIN_HOLDOUT, WeightsTarget
@@ -26,4 +27,5 @@ __all__ = [
     "load_registry",
     "load_target",
     "render",
+    "score_unit",
 ]

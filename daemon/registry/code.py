@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from daemon.registry.objective import Objective, TestsObjective
 from daemon.registry.sections import Budget, SearchSpec, _Target
 
 VALUE_OPTIONS = frozenset(
@@ -83,6 +84,9 @@ class CodeTarget(_Target):
     """pytest arguments run only when verifying an accepted change."""
     budget: Budget = Budget()
     search: SearchSpec = SearchSpec()
+    objective: Objective = TestsObjective()
+    """What a better version is: more tests passing (repair), or a higher return or metric
+    with every test passing (tuning; see `daemon.registry.objective`)."""
 
     @field_validator("files")
     @classmethod

@@ -65,8 +65,22 @@ class TargetSpec:
         return self.config.name
 
 
+OBJECTIVE_KINDS = "'tests', 'gym' or 'metric'"
+"""The only tagged union of the target files: ``[objective]``'s kinds, for its errors."""
+
+
+def score_unit(config: TargetConfig) -> str:
+    """What the target's scores (and so its ROI) are counted in: tests, return or metric."""
+    if isinstance(config, WeightsTarget):
+        return "return"
+    return config.objective.unit
+
+
 def _field(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(part) for part in loc if not str(part).startswith("function-")) or None
+    parts = [str(part) for part in loc if not str(part).startswith("function-")]
+    if len(parts) > 2 and parts[0] == "objective":  # the union's tag: objective.gym.entry
+        del parts[1]
+    return ".".join(parts) or None
 
 
 def _message(error: Mapping[str, Any]) -> str:
@@ -75,6 +89,10 @@ def _message(error: Mapping[str, Any]) -> str:
         return "unknown key (check its spelling, or remove it)"
     if kind == "missing":
         return "missing: this field is required"
+    if kind == "union_tag_not_found":
+        return f"missing: give its 'kind' ({OBJECTIVE_KINDS})"
+    if kind == "union_tag_invalid":
+        return f"'kind' must be one of {OBJECTIVE_KINDS}, got {value.get('kind')!r}"
     msg = msg.removeprefix("Value error, ")
     if kind in ("value_error", "assertion_error"):
         return msg

@@ -288,21 +288,26 @@ class Store:
         target: str,
         make: Callable[[float | None], dict[str, Any] | None],
         alpha: float,
+        unit: str = "tests",
     ) -> dict[str, Any] | None:
         """Record a cycle's ROI point, made from the target's last EMA in one transaction.
 
-        `make` gets the last EMA (None before the first point) and returns the point
-        (`policies.roi.RoiPoint.to_dict()`), or None to record nothing.
+        `make` gets the last EMA (None before the first point, or when that point's
+        score was in another `unit`: the EMA restarts when a target's objective changes)
+        and returns the point (`policies.roi.RoiPoint.to_dict()`), or None to record
+        nothing.
         """
         with self.transaction() as db:
             row = db.execute(
-                "SELECT ema FROM roi WHERE target=? ORDER BY cycle DESC LIMIT 1", (target,)
+                "SELECT ema, unit FROM roi WHERE target=? ORDER BY cycle DESC LIMIT 1", (target,)
             ).fetchone()
-            point = make(row["ema"] if row else None)
+            point = make(row["ema"] if row and row["unit"] == unit else None)
             if point is None:
                 return None
             db.execute(
-                "INSERT OR REPLACE INTO roi VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO roi "
+                "(target, cycle, at, status, gain, cost, roi, ema, alpha, unit) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     target,
                     point["cycle"],
@@ -313,6 +318,7 @@ class Store:
                     point["roi"],
                     point["ema"],
                     alpha,
+                    unit,
                 ),
             )
         return point

@@ -7,7 +7,7 @@ import sqlite3
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS cycles (
@@ -77,6 +77,7 @@ CREATE TABLE IF NOT EXISTS roi (
     roi REAL NOT NULL,
     ema REAL NOT NULL,
     alpha REAL NOT NULL,
+    unit TEXT NOT NULL DEFAULT 'tests',
     PRIMARY KEY (target, cycle)
 );
 CREATE TABLE IF NOT EXISTS decisions (
@@ -102,6 +103,7 @@ CREATE INDEX IF NOT EXISTS decisions_target ON decisions (target, id);
 
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: ("ALTER TABLE decisions RENAME COLUMN budget TO share",),
+    3: ("ALTER TABLE roi ADD COLUMN unit TEXT NOT NULL DEFAULT 'tests'",),
 }
 """Statements that bring a store of the version before each key up to that version."""
 
@@ -115,13 +117,25 @@ def schema_version(db: sqlite3.Connection) -> int | None:
     return None if row is None else int(row["value"])
 
 
+def _applies(db: sqlite3.Connection, statement: str) -> bool:
+    """Whether an ALTER TABLE has a table to alter: a table the store lacks is made whole
+    by `SCHEMA`'s CREATE TABLE IF NOT EXISTS after the migration."""
+    words = statement.split()
+    if words[:2] != ["ALTER", "TABLE"]:
+        return True
+    return (
+        db.execute("SELECT 1 FROM sqlite_master WHERE name=?", (words[2],)).fetchone() is not None
+    )
+
+
 def migrate(db: sqlite3.Connection, version: int) -> None:
     """Bring a store of `version` up to `SCHEMA_VERSION`, in one transaction."""
     db.execute("BEGIN IMMEDIATE")
     try:
         for target in range(version + 1, SCHEMA_VERSION + 1):
             for statement in MIGRATIONS.get(target, ()):
-                db.execute(statement)
+                if _applies(db, statement):
+                    db.execute(statement)
         db.execute("UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),))
     except BaseException:
         db.execute("ROLLBACK")

@@ -167,4 +167,51 @@ def test_a_store_of_schema_1_is_upgraded_and_keeps_its_decisions(tmp_path):
     store = Store(path)
     [decision] = store.decisions("a")
     assert decision["share"] == 0.25 and "budget" not in decision
-    assert store.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0] == "2"
+    assert store.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0] == "3"
+
+
+def test_a_store_of_schema_2_keeps_its_roi_points_counted_in_tests(tmp_path):
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO meta VALUES ('schema', '2');
+        CREATE TABLE roi (
+            target TEXT NOT NULL, cycle INTEGER NOT NULL, at REAL NOT NULL,
+            status TEXT NOT NULL, gain REAL NOT NULL, cost REAL NOT NULL, roi REAL NOT NULL,
+            ema REAL NOT NULL, alpha REAL NOT NULL, PRIMARY KEY (target, cycle)
+        );
+        INSERT INTO roi VALUES ('a', 1, 1.0, 'accepted', 0.5, 1.0, 0.5, 0.05, 0.1);
+        """
+    )
+    old.commit()
+    old.close()
+    store = Store(path)
+    [point] = store.roi_series("a")
+    assert point["unit"] == "tests" and point["ema"] == 0.05
+
+
+def test_the_roi_ema_restarts_when_the_score_unit_changes(tmp_path):
+    store = Store(tmp_path / "state.db")
+    seen = []
+
+    def point(cycle):
+        def make(previous):
+            seen.append(previous)
+            return {
+                "cycle": cycle,
+                "status": "accepted",
+                "gain": 1.0,
+                "cost": 1.0,
+                "roi": 1.0,
+                "ema": 0.1 * cycle,
+            }
+
+        return make
+
+    store.add_roi("a", point(1), 0.1, "tests")
+    store.add_roi("a", point(2), 0.1, "tests")
+    store.add_roi("a", point(3), 0.1, "return")
+    assert seen == [None, 0.1, None]
+    assert [p["unit"] for p in store.roi_series("a")] == ["return", "tests", "tests"]
