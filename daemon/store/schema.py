@@ -118,8 +118,11 @@ def schema_version(db: sqlite3.Connection) -> int | None:
 
 
 def _applies(db: sqlite3.Connection, statement: str) -> bool:
-    """Whether an ALTER TABLE has a table to alter: a table the store lacks is made whole
-    by `SCHEMA`'s CREATE TABLE IF NOT EXISTS after the migration."""
+    """Whether `statement` applies: an ALTER TABLE needs its table.
+
+    A table the store lacks is made whole by `SCHEMA`'s CREATE TABLE IF NOT EXISTS,
+    which runs after the migrations.
+    """
     words = statement.split()
     if words[:2] != ["ALTER", "TABLE"]:
         return True
