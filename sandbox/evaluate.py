@@ -12,15 +12,16 @@ again (`run_batch`).
 from __future__ import annotations
 
 import dataclasses
-import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .backend import Backend
+from .batch_rounds import run_rounds
 from .job import SRC, WORK, Job, Limits, Outcome, Result, Watch
-from .report import classify, collection_error
+from .report import collection_error
+from .runners.objective import check as check_objective
 from .runners.overlay import check_overlay_paths
 
 BATCH_STARTUP = 30.0
@@ -44,7 +45,6 @@ class Candidate:
 
 NOT_COUNTED = frozenset({"skipped", "xfailed"})
 """Baseline outcomes that take a test out of the score: it does not run as a real check."""
-HARNESS_KILLED = "killed or stopped its test harness"
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,29 @@ class TestRun:
         """Lines each test executed, when the run was asked to record them."""
         doc = self.result.result if isinstance(self.result.result, dict) else {}
         return doc.get("coverage")
+
+    def _objective(self) -> dict[str, Any]:
+        doc = self.result.result if isinstance(self.result.result, dict) else {}
+        found = doc.get("objective") or {}
+        if found and not self.valid:  # scored in the sandbox, refused here: no scores
+            return {**found, "scores": None, "error": f"not scored: {self.reason}"}
+        return found
+
+    @property
+    def scores(self) -> tuple[float, ...] | None:
+        """One gym return per seed, or one metric value per call; None: not scored, or failed."""
+        scores = self._objective().get("scores")
+        return None if scores is None else tuple(float(s) for s in scores)
+
+    @property
+    def objective_error(self) -> str:
+        """Why the candidate has no scores ("" when scored, or when the job had no objective)."""
+        return str(self._objective().get("error") or "")
+
+    @property
+    def env_steps(self) -> int:
+        """Environment steps its gym scoring took, even if it failed; 0 for a metric or unscored."""
+        return int(self._objective().get("steps") or 0)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data."""
@@ -245,17 +268,22 @@ def batch_job(
     preload: Sequence[str] = (),
     name: str = "batch",
     must_pass: Iterable[str] = (),
+    objective: Mapping[str, Any] | None = None,
 ) -> Job:
     """A job that runs the tests once per candidate, forked from one warm harness.
 
     `limits.timeout` is per candidate; the sandbox as a whole gets the sum. A
     candidate's run stops at the first test of `must_pass` that fails. The
     harness prints a line as each candidate starts and ends: one silent for a
-    candidate's time limit and `STALL_GRACE` more is killed as stuck.
+    candidate's time limit and `STALL_GRACE` more is killed as stuck. With an
+    `objective` (see `runners.objective.check`), a candidate whose tests all
+    pass is scored too, within the objective's ``timeout`` more (and a grace).
     """
     limits = limits or Limits()
     for candidate in candidates:
         check_overlay_paths(candidate.overlays)
+    spec = check_objective(objective) if objective else None
+    each = limits.timeout + (spec["timeout"] + STALL_GRACE if spec else 0.0)
     payload = {
         **_payload(args, limits, must_pass),
         "scratch": WORK,
@@ -265,11 +293,12 @@ def batch_job(
         "result_limit": limits.result,
         "preload": list(preload),
         "candidates": [{"id": c.id, "overlays": dict(c.overlays)} for c in candidates],
+        **({"objective": spec} if spec else {}),
     }
     count = max(1, len(candidates))
     whole = dataclasses.replace(
         limits,
-        timeout=BATCH_STARTUP + limits.timeout * count,
+        timeout=BATCH_STARTUP + each * count,
         # The reports travel on the harness's stdout: room for each one, escaped.
         output=count * 2 * (limits.output + limits.result) + 1024**2,
     )
@@ -280,83 +309,8 @@ def batch_job(
         env=PYTEST_ENV,
         payload=payload,
         name=name,
-        watch=Watch(first=BATCH_STARTUP + limits.timeout, between=limits.timeout + STALL_GRACE),
+        watch=Watch(first=BATCH_STARTUP + each, between=each + STALL_GRACE),
     )
-
-
-def _lines(text: str) -> Iterator[dict[str, Any]]:
-    for line in text.splitlines():
-        try:
-            value = json.loads(line)
-        except ValueError:
-            continue  # a line cut by the output limit, or not one of ours
-        if isinstance(value, dict):
-            yield value
-
-
-def batch_progress(result: Result, count: int) -> tuple[dict[int, Result], int | None]:
-    """The candidates (by position) a batch finished, and the one it was running at its end.
-
-    The harness prints a report line on stdout per finished candidate and a
-    start line on stderr per started one: a candidate started but not
-    finished was running when the harness died or stalled.
-    """
-    finished: dict[int, Result] = {}
-    for report in _lines(result.stdout.text):
-        index = report.get("n")
-        if report.get("v") == 1 and isinstance(index, int) and 0 <= index < count:
-            finished.setdefault(index, classify(report, wall_time=report.get("wall_time", 0.0)))
-    started = [line["start"] for line in _lines(result.stderr.text) if "start" in line]
-    running = [i for i in started if isinstance(i, int) and 0 <= i < count and i not in finished]
-    return finished, running[0] if running else None
-
-
-def _batch_detail(result: Result) -> str:
-    """How a batch ended, for the candidates it did not finish."""
-    errors = [line for line in result.stderr.text.splitlines() if not line.startswith("{")]
-    detail = result.detail or "\n".join(errors)[-500:] or "no report"
-    return f"{result.outcome.value}: {detail}"
-
-
-def unfinished(result: Result) -> Result:
-    """The result of a candidate the batch `result` never reached."""
-    why = _batch_detail(result)
-    return Result(
-        Outcome.ERROR, None, 0.0, detail=f"the batch ended before this candidate finished ({why})"
-    )
-
-
-def split_batch(result: Result, candidates: Sequence[Candidate]) -> list[Result]:
-    """One `Result` per candidate, in order; candidates the batch never finished get `error`."""
-    finished, _ = batch_progress(result, len(candidates))
-    return [finished.get(i) or unfinished(result) for i in range(len(candidates))]
-
-
-def _run_rounds(
-    backend: Backend,
-    candidates: Sequence[Candidate],
-    job: Callable[[list[Candidate], int], Job],
-) -> dict[int, Result]:
-    """Each candidate's result (by position), running the unfinished ones once more.
-
-    A second sandbox is worth it only when the first got going (a harness that
-    failed to start would fail again); the candidate it was running then fails alone.
-    """
-    results: dict[int, Result] = {}
-    pending = list(range(len(candidates)))
-    for attempt in range(2):
-        result = backend.run(job([candidates[i] for i in pending], attempt))
-        finished, running = batch_progress(result, len(pending))
-        results.update({pending[k]: r for k, r in finished.items()})
-        if running is not None:
-            detail = f"{HARNESS_KILLED} ({_batch_detail(result)})"
-            results[pending[running]] = Result(Outcome.FAILED, None, 0.0, detail=detail)
-        left = [i for i in pending if i not in results]
-        if attempt or not left or not (finished or running is not None):
-            results.update({i: unfinished(result) for i in left})
-            break
-        pending = left
-    return results
 
 
 def run_batch(
@@ -371,6 +325,7 @@ def run_batch(
     name: str = "batch",
     must_pass: Iterable[str] = (),
     baseline: Mapping[str, str] | None = None,
+    objective: Mapping[str, Any] | None = None,
 ) -> list[TestRun]:
     """Run every candidate's tests in one sandbox; one judged run per candidate.
 
@@ -380,7 +335,8 @@ def run_batch(
     it no test is excluded from the score, which is safe but harsh when the
     baseline skipped some.
 
-    A candidate that kills or stops the harness fails alone
+    With an `objective`, each candidate whose tests all pass is scored as
+    well (`TestRun.scores`). A candidate that kills or stops the harness fails alone
     (`HARNESS_KILLED`); the candidates after it run again in a new sandbox,
     each at most once more.
     """
@@ -390,9 +346,9 @@ def run_batch(
 
     def job(batch: list[Candidate], attempt: int) -> Job:
         suffix = "-rerun" if attempt else ""
-        return batch_job(tree, batch, args, limits, preload, name + suffix, must_pass)
+        return batch_job(tree, batch, args, limits, preload, name + suffix, must_pass, objective)
 
-    results = _run_rounds(backend, candidates, job)
+    results = run_rounds(backend, candidates, job)
     reference = baseline if baseline is not None else {}
     return [
         judge(results[i], min_collected, baseline=reference, must_pass=must_pass)

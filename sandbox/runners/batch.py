@@ -16,6 +16,10 @@ hold those descriptors (theirs is a pipe of their own) and cannot open them
 through /proc. The launcher watches those lines: a harness killed or stopped
 by a candidate is caught quickly, and the lines it printed tell the host which
 candidate was running.
+
+With an ``objective`` in the payload, a candidate whose tests all passed is then
+scored in a second forked child (`objective`), cleaned up after like the first;
+the harness alone writes the ``objective`` part of the candidate's result.
 """
 
 from __future__ import annotations
@@ -26,14 +30,13 @@ import importlib
 import inspect
 import json
 import os
-import resource
 import shutil
 import sys
 import traceback
 from pathlib import Path
 from typing import Any
 
-from . import channel, ipc, overlay, procs
+from . import channel, ipc, objective, overlay, procs
 from .capture import CappedStream
 from .pytest_session import Prepared, per_test_limits, prepare, run_session
 from .supervise import Supervisor, streams_report
@@ -43,6 +46,8 @@ def _warm_up(payload: dict[str, Any]) -> Prepared | None:
     """Import what every child needs; returns the prepared pytest session, or None."""
     import pytest  # noqa: F401 - imported once here so children inherit it
 
+    if payload.get("objective", {}).get("kind") == "gym":  # before the tree is on sys.path
+        objective.warm_up(payload["objective"])
     for name in payload.get("preload", []):
         # A module that fails here fails again in the child, where it counts.
         with contextlib.suppress(Exception):
@@ -86,16 +91,7 @@ def _child(
     status = 3
     try:
         send = channel.sender(*channel_fds)  # first: nothing of the candidate is imported yet
-        os.setsid()
-        procs.set_oom_score(1000)
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        os.dup2(out_fd, 1)
-        os.dup2(out_fd, 2)
-        os.makedirs(os.path.join(scratch, "tmp"))
-        os.chdir(scratch)
-        os.environ["TMPDIR"] = os.path.join(scratch, "tmp")
-        os.environ["HOME"] = scratch
-        overlay.install(src, overlays)
+        procs.confine(src, overlays, scratch, out_fd)
         result = run_session(src, args, scratch, prepared, must_pass, limits=limits)
         send("result", result)
         send("end", None)
@@ -180,6 +176,10 @@ def run_candidate(
     os.close(link.records)
     slate.clean()
     result, result_error = channel.result(records, key, payload["result_limit"])
+    if isinstance(result, dict):
+        result.pop("objective", None)  # only the harness says what a candidate scored
+        if payload.get("objective"):
+            result["objective"] = _score(payload, index, candidate, report, result, slate)
     return {
         **report,
         **streams_report(output),
@@ -189,6 +189,39 @@ def run_candidate(
         "result_error": result_error,
         "tampered": result_error == channel.TAMPERED,
     }
+
+
+def _score(
+    payload: dict[str, Any],
+    index: int,
+    candidate: dict[str, Any],
+    report: dict[str, Any],
+    result: dict[str, Any],
+    slate: ipc.Slate,
+) -> dict[str, Any]:
+    """Score a candidate whose tests all passed, then clean up as after its tests."""
+    passed = (
+        report["exit_code"] == 0
+        and not report["timed_out"]
+        and result.get("exit_status") == 0
+        and result.get("complete")
+        and not (result.get("stopped") or result.get("tampered") or result.get("collection_errors"))
+    )
+    if not passed:
+        return {"scores": None, "error": objective.NOT_SCORED, "steps": 0}
+    _wipe([payload["scratch"], *payload.get("wipe", [])])  # a fresh slate, as for the next one
+    slate.snapshot()
+    try:
+        return objective.score(
+            payload["objective"],
+            payload["src"],
+            candidate.get("overlays", {}),
+            os.path.join(payload["scratch"], f"c{index}-score"),
+            payload.get("data_limit"),
+        )
+    finally:
+        procs.kill_descendants()
+        slate.clean()
 
 
 def _emit(report: dict[str, Any], fd: int = 1) -> None:

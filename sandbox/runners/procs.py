@@ -10,9 +10,13 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import resource
 import signal
 import time
+from collections.abc import Mapping
 from pathlib import Path
+
+from . import overlay
 
 _PR_SET_DUMPABLE = 4
 _PR_SET_CHILD_SUBREAPER = 36
@@ -133,3 +137,17 @@ def oom_kills() -> int | None:
 def pids_limit_hits() -> int | None:
     """How many forks the pids cgroup has refused (cgroup v2 or v1)."""
     return _counter(["/sys/fs/cgroup/pids.events", "/sys/fs/cgroup/pids/pids.events"], "max")
+
+
+def confine(src: str, overlays: Mapping[str, str], scratch: str, out_fd: int) -> None:
+    """In a forked child (tests or scoring, alike): own session and scratch, then the overlay."""
+    os.setsid()
+    set_oom_score(1000)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    os.dup2(out_fd, 1)
+    os.dup2(out_fd, 2)
+    os.makedirs(os.path.join(scratch, "tmp"))
+    os.chdir(scratch)
+    os.environ["TMPDIR"] = os.path.join(scratch, "tmp")
+    os.environ["HOME"] = scratch
+    overlay.install(src, overlays)

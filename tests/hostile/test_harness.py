@@ -22,9 +22,10 @@ from pathlib import Path
 import docker
 import pytest
 
+from sandbox.batch_rounds import HARNESS_KILLED
 from sandbox.docker_backend import DockerBackend
 from sandbox.errors import BackendUnavailable
-from sandbox.evaluate import HARNESS_KILLED, Candidate, run_batch, run_tests
+from sandbox.evaluate import Candidate, run_batch, run_tests
 from sandbox.job import Job, Limits, Outcome, Output, Result
 from sandbox.runners import channel
 
