@@ -121,12 +121,27 @@ def summary(report: dict[str, Any]) -> str:
         )
     if run is not None:
         lines += _evolution_lines(r, run)
+    if r.get("objective"):
+        lines += _objective_lines(r["objective"])
     if r["commit"]:
         lines.append(f"  commit {r['commit']}")
     if r["revert"]:
         lines.append(f"  reverted by {r['revert']}")
     lines += [f"  recovered: {action}" for action in r["recovered"]]
     return "\n".join(lines)
+
+
+def _objective_lines(objective: dict[str, Any]) -> list[str]:
+    steps = objective["climb"]
+    lines = [
+        f"  objective: {objective['kind']} ({objective['unit']}, shown in its own sign); "
+        f"{objective['env_steps']:,} env steps"
+    ]
+    lines += [
+        f"  climb {i}: {step['summary']} -> training {step['training']}"
+        for i, step in enumerate(steps, 1)
+    ]
+    return lines
 
 
 def _evolution_lines(r: dict[str, Any], run: dict[str, Any]) -> list[str]:

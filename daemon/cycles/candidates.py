@@ -7,11 +7,25 @@ evaluated candidates into the store's records.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from policies.codemods import Mutation, apply_mutation
+from policies.codemods import Mutation, MutationError, apply_mutation, enumerate_mutations
 from sandbox.evaluate import Candidate, TestRun
+
+log = logging.getLogger(__name__)
+
+
+def enumerate_all(sources: Mapping[str, str], target: str, *, tuning: bool) -> list[Mutation]:
+    """Every mutation of `sources` (path -> text); a file libcst cannot parse is skipped."""
+    every: list[Mutation] = []
+    for path, source in sources.items():
+        try:
+            every += enumerate_mutations(source, path, tuning=tuning)
+        except MutationError as exc:
+            log.warning("%s: skipping %s: %s", target, path, exc)
+    return every
 
 
 def overlays(
@@ -32,19 +46,22 @@ def rows(
     runs: Mapping[int, TestRun],
     refused: Mapping[int, str],
     after: Mutation | None = None,
+    scores: Mapping[int, float] | None = None,
 ) -> list[dict[str, Any]]:
     """The store's record of each evaluated candidate.
 
     A candidate refused by the selection keeps its refusal as its reason; one made
-    on a stepping stone names it (``after``).
+    on a stepping stone names it (``after``). `scores` replace the tests' score
+    (a tuning cycle's objective).
     """
+    scores = scores or {}
     stone = {"after": after.to_dict()} if after else {}
     return [
         {
             "mutation": {**mutations[i].to_dict(), **stone},
             "outcome": run.result.outcome.value,
             "valid": run.valid,
-            "score": run.score,
+            "score": scores.get(i, run.score),
             "passed": run.passed,
             "collected": run.collected,
             "wall_time": run.result.wall_time,

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from daemon.cycles import candidates
 from daemon.cycles.base import Cycle, CycleContext
 from daemon.cycles.baseline import PROBE_SOURCE, Baseline
+from daemon.cycles.confirmation import confirm_winner
 from daemon.cycles.events import Evaluated, Phase
 from daemon.cycles.report import CycleReport
 from daemon.cycles.search import CandidateScheduler, Prioritised, improves, perfect
@@ -34,11 +35,10 @@ from daemon.cycles.stones import (
     steps_summary,
     stone_baseline,
 )
-from policies.codemods import Mutation, MutationError, enumerate_mutations
+from policies.codemods import Mutation
 from policies.localise import ochiai
 from policies.ordering import Ordering, SearchContext, ordering_for
 from policies.status import CycleStatus
-from sandbox.confirm import confirm
 from sandbox.evaluate import TestRun, run_batch, run_tests
 
 if TYPE_CHECKING:
@@ -67,20 +67,10 @@ class CodeCycle(Cycle):
 
     def run(self) -> CycleReport:
         """Baseline, search, selection, and a verified commit of the winner."""
-        files = self.ledger.files(self.config.files)
-        if not files:
-            return self.report(
-                CycleStatus.ERROR,
-                f"no tracked Python file matches files = "
-                f"{list(self.config.files)} in {self.spec.repo}",
-            )
-        waiting = self.waiting_for_edits(files)
-        if waiting:
-            return waiting
-        baseline = self.baseline(files)
-        if isinstance(baseline, CycleReport):
-            return baseline
-        self.baseline_run = baseline
+        started = self.start()
+        if isinstance(started, CycleReport):
+            return started
+        files, baseline = started
         self.counters.baseline_score = baseline.score
         if baseline.score >= 1.0:
             return self.report(
@@ -116,6 +106,24 @@ class CodeCycle(Cycle):
         return self.commit((mutation,), run, sources, baseline)
 
     # --- baseline -----------------------------------------------------------------------
+
+    def start(self) -> tuple[list[str], Baseline] | CycleReport:
+        """The rewritable files and the committed tree's baseline, or why the cycle ends."""
+        files = self.ledger.files(self.config.files)
+        if not files:
+            return self.report(
+                CycleStatus.ERROR,
+                f"no tracked Python file matches files = "
+                f"{list(self.config.files)} in {self.spec.repo}",
+            )
+        waiting = self.waiting_for_edits(files)
+        if waiting:
+            return waiting
+        baseline = self.baseline(files)
+        if isinstance(baseline, CycleReport):
+            return baseline
+        self.baseline_run = baseline
+        return files, baseline
 
     def baseline(self, files: list[str]) -> Baseline | CycleReport:
         """The committed tree's baseline, from the cache or from two sandbox runs."""
@@ -153,13 +161,7 @@ class CodeCycle(Cycle):
     def mutations(self, sources: dict[str, str]) -> list[Mutation]:
         """Every mutation of the rewritable files; a file libcst cannot parse is skipped."""
         self.progress(Phase("mutations"))
-        every: list[Mutation] = []
-        for path, source in sources.items():
-            try:
-                every += enumerate_mutations(source, path)
-            except MutationError as exc:
-                log.warning("%s: skipping %s: %s", self.spec.name, path, exc)
-        return every
+        return candidates.enumerate_all(sources, self.spec.name, tuning=self.tuning)
 
     def scheduler(
         self,
@@ -225,16 +227,15 @@ class CodeCycle(Cycle):
                 name=f"{self.spec.name}-cycle{self.number}",
                 must_pass=baseline.passing,
                 baseline=baseline.outcomes,
+                **self.batch_options(),
             )
             with lock:
                 for mutation, run in zip(batch, results, strict=True):
                     runs[index[mutation]] = run
                     self.searched += run.result.wall_time
-                    scheduler.record(
-                        mutation, improved=improves(run, baseline), perfect=perfect(run)
-                    )
-                best = max([baseline.score, *(r.score for r in runs.values() if r.valid)])
-                self.progress(Evaluated(len(runs), total, best))
+                    improved, repaired = self.judged(run, baseline)
+                    scheduler.record(mutation, improved=improved, perfect=repaired)
+                self.progress(Evaluated(len(runs), total, self.best(runs, baseline)))
 
         def worker() -> None:
             while not self.stop.is_set() and (batch := scheduler.take()):
@@ -246,18 +247,34 @@ class CodeCycle(Cycle):
                 future.result()
         return runs, [index[m] for m in scheduler.taken if index[m] in runs]
 
+    # Hooks of the search that a tuning cycle (`daemon.cycles.objective`) changes.
+    tuning = False  # whether tuning operators (scaling constants) are searched: not to repair
+
+    def batch_options(self) -> dict[str, Any]:
+        """Extra arguments of each batch's `run_batch`."""
+        return {}
+
+    def judged(self, run: TestRun, baseline: Baseline) -> tuple[bool, bool]:
+        """Whether `run` improves on `baseline`, and whether it is a repair."""
+        return improves(run, baseline), perfect(run)
+
+    def best(self, runs: dict[int, TestRun], baseline: Baseline) -> float:
+        """The best score so far, for the progress stream."""
+        return max([baseline.score, *(r.score for r in runs.values() if r.valid)])
+
     def record(
         self,
         mutations: list[Mutation],
         runs: dict[int, TestRun],
         refused: dict[int, str],
         after: Mutation | None = None,
+        scores: dict[int, float] | None = None,
     ) -> None:
         """Count the candidates and their sandbox time, and store each one's outcome."""
         self.counters.candidates += len(runs)
         self.counters.sandbox_seconds += sum(r.result.wall_time for r in runs.values())
         self.store.add_candidates(
-            self.context.cycle_id, candidates.rows(mutations, runs, refused, after)
+            self.context.cycle_id, candidates.rows(mutations, runs, refused, after, scores)
         )
 
     def step(
@@ -313,7 +330,7 @@ class CodeCycle(Cycle):
         stone = {"after": steps[0].to_dict()} if len(steps) > 1 else {}
         self.counters.mutation = {**last.to_dict(), **stone}
         changed = apply_steps(sources, steps)
-        disagreement = self.confirm(steps, changed, run, baseline)
+        disagreement = confirm_winner(self, steps, changed, run, baseline)
         if disagreement:
             return self.report(CycleStatus.REJECTED, disagreement)
         subject = (
@@ -334,43 +351,15 @@ class CodeCycle(Cycle):
             },
         )
 
-    def confirm(
-        self,
-        steps: tuple[Mutation, ...],
-        changed: dict[str, str],
-        run: TestRun,
-        baseline: Baseline,
-    ) -> str | None:
-        """Why the tests the winner newly passes do not pass alone, in a fresh sandbox, or None.
-
-        A disagreement with the search is taken as a forgery: nothing is committed and
-        the operator that produced the change is penalised.
-        """
-        newly = sorted(run.passing() - set(baseline.passing))
-        if not newly:
-            return None
-        self.progress(Phase("confirm"))
-        confirmation = confirm(
-            self.backend,
-            self.snapshot(),
-            newly,
-            overlays=changed,
-            limits=self.limits,
-            name=f"{self.spec.name}-confirm",
-        )
-        self.counters.sandbox_seconds += confirmation.wall_time
-        why = confirmation.disagreement()
-        if why is None:
-            return None
-        preferences = getattr(self.ordering, "preferences", None)
-        if preferences is not None:
-            preferences.update(steps[-1].operator, False)
-        summary = steps_summary(steps)
-        log.warning("%s: %s refused: %s", self.spec.name, summary, why)
-        return f"evaluation disagreed: possible forgery: {summary}: {why}"
-
     def verify(self) -> str | None:
         """Why the committed tree fails verification (with held-out tests), or None."""
+        return self.verify_tests(gain=True)
+
+    def verify_tests(self, *, gain: bool) -> str | None:
+        """Why the committed tree's tests (held-out ones too) fail verification, or None.
+
+        No test that passed before may fail; with `gain` the score must also rise.
+        """
         assert self.baseline_run is not None  # set before any commit
         args = [*self.config.tests, *self.config.held_out]
         reference = self.baseline_run
@@ -393,6 +382,6 @@ class CodeCycle(Cycle):
         broken = sorted(set(reference.passing) - run.passing())
         if broken:
             return f"{len(broken)} test(s) that passed before now fail: {', '.join(broken[:5])}"
-        if run.score <= reference.score:
+        if gain and run.score <= reference.score:
             return f"score {run.score:.3f} is not above {reference.score:.3f}"
         return None

@@ -24,6 +24,8 @@ class Counters:
     """The committed mutation of a code cycle (`policies.codemods.Mutation.to_dict`)."""
     evolution: dict[str, Any] | None = None
     """A weights cycle's run: method, generations, env steps, run directory and curve."""
+    objective: dict[str, Any] | None = None
+    """A tuning cycle's objective: kind, unit, the climb's steps, held-out runs, env steps."""
 
 
 @dataclass
@@ -44,6 +46,7 @@ class CycleReport:
     seconds: float = 0.0
     recovered: list[str] = field(default_factory=list)
     evolution: dict[str, Any] | None = None
+    objective: dict[str, Any] | None = None
 
     @classmethod
     def of(

@@ -19,7 +19,7 @@ from daemon.cycles.learn import Lessons
 from daemon.cycles.report import CycleReport
 from daemon.ledger import open_ledger
 from daemon.locks import target_lock
-from daemon.registry import TargetSpec
+from daemon.registry import TargetConfig, TargetSpec
 from daemon.store import Store
 from policies.status import CycleStatus
 from sandbox.backend import Backend
@@ -31,13 +31,22 @@ log = logging.getLogger(__name__)
 
 KINDS = {
     "code": "daemon.cycles.code:CodeCycle",
+    "objective": "daemon.cycles.objective:ObjectiveCycle",
     "weights": "daemon.cycles.weights:WeightsCycle",
 }
-"""The cycle class of each kind of target, imported on first use."""
+"""The cycle class of each kind of cycle, imported on first use."""
+
+
+def cycle_kind(config: TargetConfig) -> str:
+    """The kind of cycle a target runs: a code target scored by gym or metric tunes."""
+    objective = getattr(config, "objective", None)
+    if config.kind == "code" and objective is not None and objective.kind != "tests":
+        return "objective"
+    return config.kind
 
 
 def cycle_class(kind: str) -> type[Cycle]:
-    """The cycle class of targets of `kind`."""
+    """The cycle class of cycles of `kind` (see `cycle_kind`)."""
     module, _, name = KINDS[kind].partition(":")
     return getattr(importlib.import_module(module), name)
 
@@ -106,7 +115,7 @@ def run_cycle(
 
 def run_kind(context: CycleContext) -> CycleReport:
     """The cycle of the target's kind; a crash becomes an error report with its reason."""
-    cycle = cycle_class(context.spec.config.kind)(context)
+    cycle = cycle_class(cycle_kind(context.spec.config))(context)
     try:
         return cycle.run()
     except Exception as exc:
