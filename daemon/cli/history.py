@@ -83,6 +83,12 @@ def _log_lines(entry: dict[str, Any]) -> list[str]:
     head = f"{entry['sha'][:12]} {entry['date']} {entry['subject']}{mark}"
     if "Reverts" in t:
         detail = f"reverts {t['Reverts'][:12]}: {t.get('Reason', '')}"
+    elif "Objective" in t:
+        detail = (
+            f"cycle {t.get('Cycle', '?')}, {t['Objective']} {t.get('Score', '?')} over "
+            f"{t.get('Held-Out', '?')} held-out runs, {t.get('Operator', '?')}, "
+            f"{t.get('Candidates', '?')} candidates"
+        )
     elif "Method" in t:
         detail = (
             f"cycle {t.get('Cycle', '?')}, {t['Method']}, held-out return "

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from daemon.cli.main import main
 from daemon.cycles import run_cycle
 from daemon.cycles.objective import ObjectiveCycle
 from daemon.cycles.scoring import scoring_seeds
@@ -123,7 +124,7 @@ def rate(spec) -> float:
 METRIC_OBJECTIVE = 'kind = "metric"\nentry = "metric:score"\nrepeat = 2\nholdout = 30'
 
 
-def test_a_metric_is_climbed_and_committed_without_breaking_a_test(tmp_path, local_backend):
+def test_a_metric_is_climbed_and_committed_without_breaking_a_test(tmp_path, local_backend, capsys):
     spec, state = make(tmp_path, TIP, TIP_TESTS, METRIC_OBJECTIVE, metric=METRIC)
     report = cycle(spec, state, local_backend)
     assert report.status == CycleStatus.ACCEPTED, report.reason
@@ -134,6 +135,10 @@ def test_a_metric_is_climbed_and_committed_without_breaking_a_test(tmp_path, loc
     assert git(spec.repo, "status", "--porcelain") == ""
     [commit] = open_ledger(spec).log("calc")[:1]
     assert commit["trailers"]["Objective"] == "metric"
+    where = ["--targets", str(spec.source.parent), "--state", str(state)]
+    assert main(["log", "calc", *where]) == 0
+    shown = capsys.readouterr().out
+    assert "metric 10 -> 12.1" in shown and "metric 10 -> 12.1 over 30 held-out runs" in shown
 
 
 @pytest.mark.slow  # the same climb as the maximised metric, the other way
