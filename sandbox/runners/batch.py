@@ -32,6 +32,7 @@ import json
 import os
 import shutil
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -179,7 +180,9 @@ def run_candidate(
     if isinstance(result, dict):
         result.pop("objective", None)  # only the harness says what a candidate scored
         if payload.get("objective"):
+            started = time.monotonic()
             result["objective"] = _score(payload, index, candidate, report, result, slate)
+            report["wall_time"] += time.monotonic() - started  # a candidate's time is both
     return {
         **report,
         **streams_report(output),

@@ -291,3 +291,23 @@ def test_gym_scores_in_the_docker_sandbox(docker_backend, tree):
     assert runs[0].scores == tuple(honest_returns())
     assert runs[1].scores is not None and runs[1].scores != runs[0].scores
     assert runs[1].env_steps == sum(runs[1].scores)
+
+
+SLOW_METRIC = """\
+import time
+
+
+def score():
+    started = time.monotonic()
+    while time.monotonic() - started < 0.25:  # a measurement that takes its time
+        pass
+    return 1.0
+"""
+
+
+def test_a_candidates_time_counts_its_scoring_too(local_backend, make_tree):
+    tree = make_tree({**TREE, "pilot/slow.py": SLOW_METRIC})
+    objective = {"kind": "metric", "entry": "pilot.slow:score", "repeat": 4, "timeout": 30.0}
+    [run] = score(local_backend, tree, [Candidate("a")], objective)
+    assert run.scores == (1.0,) * 4
+    assert run.result.wall_time >= 1.0  # what the budget is charged: tests and scoring
