@@ -19,6 +19,8 @@ import logging
 import math
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from daemon.cycles.baseline import Baseline
 from daemon.cycles.code import CodeCycle
 from daemon.cycles.events import Phase
@@ -35,6 +37,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+NOISE_Z = 1.0
+"""Standard errors a training gain must clear to be a step of the climb."""
+
 
 class ObjectiveCycle(CodeCycle):
     """A code cycle that climbs an objective under the tests (see the module's docstring)."""
@@ -50,6 +55,8 @@ class ObjectiveCycle(CodeCycle):
         self.seeds = scoring_seeds(objective, self.number)
         self.level = -math.inf
         """The training mean the climb must beat: the current code's."""
+        self.current: np.ndarray | None = None
+        """The current code's training scores, seed by seed: a step must beat them (`gains`)."""
         self.previous: dict[str, str] = {}
         """The committed files a commit replaces, as they were: verification's reference."""
         self.counters.objective = {
@@ -80,7 +87,7 @@ class ObjectiveCycle(CodeCycle):
             return self.report(
                 CycleStatus.ERROR, f"the committed code cannot be scored: {unscored(start)}"
             )
-        self.level = float(first.mean())
+        self.level, self.current = float(first.mean()), first
         self.counters.baseline_score = self.counters.best_score = self.level
         climb = self.climb(sources, baseline)
         if self.stop.is_set():
@@ -105,7 +112,19 @@ class ObjectiveCycle(CodeCycle):
     def judged(self, run: TestRun, baseline: Baseline) -> tuple[bool, bool]:
         """Improved: a training mean above the current code's; never a finished repair."""
         scores = values(self.objective, run)
-        return scores is not None and float(scores.mean()) > self.level, False
+        return scores is not None and self.gains(scores), False
+
+    def gains(self, scores: np.ndarray) -> bool:
+        """Whether `scores` beat the current code's on the same seeds by more than the noise.
+
+        The paired gain's lower bound, one standard error below its mean, must be above
+        zero: a climb on training episodes would otherwise take steps that are luck.
+        """
+        if self.current is None or scores.shape != self.current.shape:
+            return False
+        gain = scores - self.current
+        spread = gain.std(ddof=1) / math.sqrt(gain.size) if gain.size > 1 else 0.0
+        return float(gain.mean()) - NOISE_Z * spread > 0.0
 
     def best(self, runs: dict[int, TestRun], baseline: Baseline) -> float:
         """The best training mean so far, in the objective's own sign."""
@@ -124,15 +143,14 @@ class ObjectiveCycle(CodeCycle):
             mutations = self.mutations(current)
             runs, order = self.evaluate(mutations, current, baseline, changed=changed or None)
             self.account["env_steps"] += sum(run.env_steps for run in runs.values())
-            means = {
-                i: float(v.mean())
-                for i, run in runs.items()
-                if (v := values(self.objective, run)) is not None
+            scored = {
+                i: v for i, run in runs.items() if (v := values(self.objective, run)) is not None
             }
+            means = {i: float(v.mean()) for i, v in scored.items()}
             refused = {i: unscored(run) for i, run in runs.items() if i not in means}
             self.record(mutations, runs, refused, steps[-1] if steps else None, means)
             rank = {index: position for position, index in enumerate(order)}
-            gains = [i for i in means if means[i] > self.level]
+            gains = [i for i, v in scored.items() if self.gains(v)]
             if not gains:
                 break
             best = min(gains, key=lambda i: (-means[i], rank[i]))
@@ -146,6 +164,7 @@ class ObjectiveCycle(CodeCycle):
             )
             steps = (*steps, mutations[best])
             self.level = self.counters.best_score = means[best]
+            self.current = scored[best]
             training = shown(self.objective, means[best])
             self.account["climb"].append({"summary": mutations[best].summary, "training": training})
             points.append(Point(steps, means[best]))
