@@ -118,7 +118,7 @@ def test_show_prints_every_setting_and_it_reads_back(tmp_path):
     from daemon.registry import load_registry
 
     registry = load_registry(PROJECT_ROOT / "targets", tmp_path)
-    for name in ("alpha", "cartpole"):
+    for name in ("alpha", "cartpole", "pilot"):
         config = registry.targets[name].config
         text = effective(config)
         assert type(config).model_validate(tomllib.loads(text)) == config
