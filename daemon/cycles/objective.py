@@ -25,7 +25,7 @@ from daemon.cycles.baseline import Baseline
 from daemon.cycles.code import CodeCycle
 from daemon.cycles.events import Phase
 from daemon.cycles.report import CycleReport
-from daemon.cycles.scoring import Point, document, runs_of, scoring_seeds, shown, unscored, values
+from daemon.cycles.scoring import Steps, document, runs_of, scoring_seeds, shown, unscored, values
 from daemon.cycles.stones import apply_steps, steps_summary
 from daemon.registry.objective import GymObjective, MetricObjective, ScoredObjective
 from policies.neuro.accept import Verdict, compare
@@ -53,8 +53,6 @@ class ObjectiveCycle(CodeCycle):
             raise TypeError(f"{self.spec.name}: objective kind {objective.kind!r} is not scored")
         self.objective: ScoredObjective = objective
         self.seeds = scoring_seeds(objective, self.number)
-        self.level = -math.inf
-        """The training mean the climb must beat: the current code's."""
         self.current: np.ndarray | None = None
         """The current code's training scores, seed by seed: a step must beat them (`gains`)."""
         self.previous: dict[str, str] = {}
@@ -87,7 +85,7 @@ class ObjectiveCycle(CodeCycle):
             return self.report(
                 CycleStatus.ERROR, f"the committed code cannot be scored: {unscored(start)}"
             )
-        self.level, self.current = float(first.mean()), first
+        self.current = first
         self.counters.baseline_score = self.counters.best_score = self.level
         climb = self.climb(sources, baseline)
         if self.stop.is_set():
@@ -129,16 +127,21 @@ class ObjectiveCycle(CodeCycle):
     def best(self, runs: dict[int, TestRun], baseline: Baseline) -> float:
         """The best training mean so far, in the objective's own sign."""
         means = [v.mean() for r in runs.values() if (v := values(self.objective, r)) is not None]
-        return float(max([self.level, *means])) * getattr(self.objective, "sign", 1.0)
+        return float(max([self.level, *means])) * self.objective.sign
+
+    @property
+    def level(self) -> float:
+        """The training mean the climb must beat: the current code's."""
+        return -math.inf if self.current is None else float(self.current.mean())
 
     # --- the climb ------------------------------------------------------------------------
 
-    def climb(self, sources: dict[str, str], baseline: Baseline) -> list[Point]:
+    def climb(self, sources: dict[str, str], baseline: Baseline) -> list[Steps]:
         """Hill climbing from the committed code: each point one more edit, each a gain."""
-        points: list[Point] = []
-        steps: tuple = ()
+        points: list[Steps] = []
+        steps: Steps = ()
         while not self.stop.is_set() and self.budget_left():
-            changed = apply_steps(sources, steps) if steps else {}
+            changed = apply_steps(sources, steps)
             current = {**sources, **changed}
             mutations = self.mutations(current)
             runs, order = self.evaluate(mutations, current, baseline, changed=changed or None)
@@ -163,11 +166,11 @@ class ObjectiveCycle(CodeCycle):
                 shown(self.objective, means[best]),
             )
             steps = (*steps, mutations[best])
-            self.level = self.counters.best_score = means[best]
+            self.counters.best_score = means[best]
             self.current = scored[best]
             training = shown(self.objective, means[best])
             self.account["climb"].append({"summary": mutations[best].summary, "training": training})
-            points.append(Point(steps, means[best]))
+            points.append(steps)
         return points
 
     @property
@@ -202,11 +205,11 @@ class ObjectiveCycle(CodeCycle):
         self.account["env_steps"] += sum(run.env_steps for run in runs)
         return runs
 
-    def accept(self, climb: list[Point], sources: dict[str, str]) -> CycleReport:
+    def accept(self, climb: list[Steps], sources: dict[str, str]) -> CycleReport:
         """Re-score the climb's last points and the committed code on held-out seeds."""
         self.progress(Phase("holdout"))
         finalists = climb[-self.objective.finalists :]
-        trees = [{}, *(apply_steps(sources, point.steps) for point in finalists)]
+        trees = [{}, *(apply_steps(sources, point) for point in finalists)]
         runs = self.score(trees, "acceptance")
         incumbent = values(self.objective, runs[0])
         if incumbent is None:
@@ -232,7 +235,7 @@ class ObjectiveCycle(CodeCycle):
         if not verdict.accepted:
             return self.report(
                 CycleStatus.REJECTED,
-                f"{steps_summary(point.steps)}: {moved}, not above the noise ({verdict.reason})",
+                f"{steps_summary(point)}: {moved}, not above the noise ({verdict.reason})",
             )
         return self.commit_point(point, verdict, sources, len(scores))
 
@@ -243,10 +246,9 @@ class ObjectiveCycle(CodeCycle):
         return f"{self.objective.unit} {old} -> {new} over {runs_of(self.objective, count)}"
 
     def commit_point(
-        self, point: Point, verdict: Verdict, sources: dict[str, str], count: int
+        self, steps: Steps, verdict: Verdict, sources: dict[str, str], count: int
     ) -> CycleReport:
         """Commit the point's edits, saying what each gained in training and what held out."""
-        steps = point.steps
         changed = apply_steps(sources, steps)
         self.previous = {path: sources[path] for path in changed}
         what = steps_summary(steps[:2]) + (f" and {len(steps) - 2} more" if len(steps) > 2 else "")

@@ -10,7 +10,6 @@ metric's values are negated here and shown in their own sign (`shown`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,15 +19,8 @@ from daemon.registry.objective import GymObjective, ScoredObjective
 from policies.codemods import Mutation
 from sandbox.evaluate import TestRun
 
-STAGES = ("training", "acceptance", "verification")
-
-
-@dataclass(frozen=True)
-class Point:
-    """A point of the climb: the edits made so far and the training mean they reach."""
-
-    steps: tuple[Mutation, ...]
-    mean: float
+Steps = tuple[Mutation, ...]
+"""A point of a tuning cycle's climb: the edits made so far, in order."""
 
 
 def scoring_seeds(objective: ScoredObjective, number: int) -> dict[str, list[int]]:
@@ -70,8 +62,7 @@ def values(objective: ScoredObjective, run: TestRun) -> np.ndarray | None:
     """A run's scores, to be maximised; None when it was not scored (why: `unscored`)."""
     if not run.valid or run.scores is None:
         return None
-    sign = getattr(objective, "sign", 1.0)
-    return sign * np.asarray(run.scores, dtype=np.float64)
+    return objective.sign * np.asarray(run.scores, dtype=np.float64)
 
 
 def unscored(run: TestRun) -> str:
@@ -83,7 +74,7 @@ def shown(objective: ScoredObjective, value: float | None) -> str:
     """A maximised score in the objective's own sign and precision."""
     if value is None:
         return "none"
-    value *= getattr(objective, "sign", 1.0)
+    value *= objective.sign
     return f"{value:.1f}" if isinstance(objective, GymObjective) else f"{value:.4g}"
 
 

@@ -9,15 +9,14 @@ value, and a cycle tunes (see docs/objectives.md).
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, field_validator
 
 from daemon.registry.sections import _duration, _Strict
 from policies.neuro.accept import MIN_EPISODES
+from sandbox.runners.objective import ENTRY
 
-ENTRY = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*$")
 MAX_SCORING_SECONDS = 3600.0
 
 ScoringDuration = Annotated[
@@ -65,6 +64,11 @@ class _Scored(_Strict):
     def _entry_shape(cls, value: str) -> str:
         return _entry(value)
 
+    @property
+    def sign(self) -> float:
+        """+1 or -1: scores are maximised internally, minimised metrics negated."""
+        return 1.0
+
 
 class GymObjective(_Scored):
     """The return of episodes played by a policy in the target's code."""
@@ -100,7 +104,7 @@ class MetricObjective(_Scored):
 
     @property
     def sign(self) -> float:
-        """+1 or -1: scores are maximised internally, minimised metrics negated."""
+        """-1 for a minimised metric, whose values are negated to be maximised."""
         return 1.0 if self.direction == "maximize" else -1.0
 
 
