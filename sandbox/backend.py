@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any, Protocol
 
+from .cancel import Cancel
 from .errors import BackendUnavailable
 from .job import Job, Result
 
@@ -26,8 +27,11 @@ class Backend(Protocol):
 
     name: str
 
-    def run(self, job: Job) -> Result:
-        """Run one job to its end and describe how it ended; never raises for the job's doings."""
+    def run(self, job: Job, cancel: Cancel | None = None) -> Result:
+        """Run one job to its end and describe how it ended; never raises for the job's doings.
+
+        Setting `cancel` kills the job at once (its outcome is then `killed`).
+        """
         ...
 
     def describe(self) -> dict[str, Any]:

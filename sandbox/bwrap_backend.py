@@ -17,6 +17,7 @@ namespace, so no candidate can kill or stop it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import resource
@@ -26,8 +27,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .cancel import Cancel, cancellable
 from .errors import NoBubblewrap
-from .job import JOB, LIB, SRC, WORK, Job, Outcome, Result
+from .job import JOB, LIB, PORT, SRC, WORK, Job, Outcome, Result
 from .report import classify, parse_report
 from .runtime import Runtime, current_runtime
 from .staging import staged, sweep, tree_problem
@@ -112,6 +114,8 @@ class BwrapBackend:
         args += ["--mqueue", "/dev/mqueue", "--remount-ro", "/dev"]
         for mount in self.runtime.mounts:
             args += ["--ro-bind", mount, mount]
+        if job.port is not None:
+            args += ["--ro-bind", str(Path(job.port).resolve()), PORT]
         args += [
             "--ro-bind",
             str(Path(job.tree).resolve()),
@@ -144,8 +148,8 @@ class BwrapBackend:
         ]
         return args
 
-    def run(self, job: Job) -> Result:
-        """Run one job to the end; never raises for what the job itself does."""
+    def run(self, job: Job, cancel: Cancel | None = None) -> Result:
+        """Run one job to the end (or until `cancel`); never raises for what the job does."""
         problem = tree_problem(job.tree)
         if problem:
             return Result(Outcome.ERROR, None, 0.0, detail=problem)
@@ -174,7 +178,8 @@ class BwrapBackend:
             except OSError as exc:
                 return classify(None, wall_time=0.0, launcher_error=f"cannot start bwrap: {exc}")
             try:
-                stdout, stderr = proc.communicate(timeout=limits.timeout + GRACE)
+                with cancellable(cancel, lambda: _kill_group(proc.pid)):
+                    stdout, stderr = proc.communicate(timeout=limits.timeout + GRACE)
             except subprocess.TimeoutExpired:
                 killed_for_time = True
                 os.killpg(proc.pid, 9)
@@ -185,3 +190,9 @@ class BwrapBackend:
                 killed_for_time=killed_for_time,
                 launcher_error=stderr.decode("utf-8", "replace"),
             )
+
+
+def _kill_group(pid: int) -> None:
+    """Kill a cancelled job: bwrap and, through --die-with-parent, everything it started."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, 9)

@@ -18,8 +18,9 @@ from docker.types import LogConfig, Mount, Ulimit
 
 from . import image as images
 from . import reaper
+from .cancel import Cancel, cancellable
 from .errors import BackendUnavailable, DockerPermissionDenied, NoDockerDaemon
-from .job import JOB, LIB, SRC, WORK, Job, Outcome, Result
+from .job import JOB, LIB, PORT, SRC, WORK, Job, Outcome, Result
 from .report import classify, parse_report
 from .staging import staged, sweep, tree_problem
 
@@ -112,8 +113,8 @@ class DockerBackend:
             "stale": self.image.check_runtime(),
         }
 
-    def run(self, job: Job) -> Result:
-        """Run one job to the end; never raises for what the job itself does.
+    def run(self, job: Job, cancel: Cancel | None = None) -> Result:
+        """Run one job to the end (or until `cancel`); never raises for what the job does.
 
         Raises:
             BackendUnavailable: the Docker daemon stopped answering during the job;
@@ -126,21 +127,27 @@ class DockerBackend:
             remove_abandoned(self.client)
         with staged(job, self.image.python, self.stage_root) as stage:
             try:
-                return self._run_staged(job, stage)
+                return self._run_staged(job, stage, cancel)
             except DAEMON_GONE as exc:
                 raise BackendUnavailable(
                     f"the Docker daemon stopped answering during job {job.name}: {exc}"
                 ) from exc
 
-    def _run_staged(self, job: Job, stage: Path) -> Result:
+    def _run_staged(self, job: Job, stage: Path, cancel: Cancel | None) -> Result:
         try:
             container = self.client.containers.create(**self._spec(job, stage))
         except docker.errors.APIError as exc:
             return classify(None, wall_time=0.0, launcher_error=f"cannot create: {exc}")
         try:
-            return self._start_and_wait(container, job)
+            with cancellable(cancel, lambda: self._kill(container)):
+                return self._start_and_wait(container, job, cancel)
         finally:
             self._remove(container)
+
+    def _kill(self, container: Any) -> None:
+        """Kill a cancelled job's container (its removal follows as for any job)."""
+        with contextlib.suppress(docker.errors.APIError, *DAEMON_GONE):
+            container.kill()
 
     def _remove(self, container: Any) -> None:
         """Remove the job's container; if the daemon is gone, leave it for the next start."""
@@ -153,13 +160,15 @@ class DockerBackend:
                 _abandoned.add(container.id)
             log.warning("could not remove container %s: %s", container.id[:12], exc)
 
-    def _start_and_wait(self, container: Any, job: Job) -> Result:
+    def _start_and_wait(self, container: Any, job: Job, cancel: Cancel | None) -> Result:
         started = time.monotonic()
         killed_for_time = False
         try:
             container.start()
         except docker.errors.APIError as exc:
             return classify(None, wall_time=0.0, launcher_error=f"cannot start: {exc}")
+        if cancel is not None and cancel.is_set():  # cancelled before it was running
+            self._kill(container)
         try:
             container.wait(timeout=job.limits.timeout + GRACE)
         except DAEMON_GONE as exc:
@@ -190,6 +199,8 @@ class DockerBackend:
             Mount(f"{LIB}/nmrunners", str(RUNNERS.resolve()), type="bind", read_only=True),
             *(Mount(m, m, type="bind", read_only=True) for m in self.image.mounts),
         ]
+        if job.port is not None:
+            mounts.append(Mount(PORT, str(Path(job.port).resolve()), type="bind", read_only=True))
         tmpfs_opts = f"rw,nosuid,nodev,size={limits.scratch}"
         log_bytes = 8 * (2 * limits.output + limits.result) + 1024**2
         return {

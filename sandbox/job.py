@@ -21,6 +21,7 @@ SRC = "/sandbox/src"  # the source tree, read-only
 WORK = "/sandbox/work"  # writable scratch (tmpfs), the job's working directory
 JOB = "/sandbox/job"  # the job file, read-only
 LIB = "/sandbox/lib"  # the runners package `nmrunners`, read-only
+PORT = "/sandbox/port"  # a long-lived runner's host socket folder, read-only
 RESULT = "/tmp/nm-result.json"  # where a runner without a channel writes its result
 SCRATCH = (WORK, "/tmp", "/dev/shm")  # the writable filesystems, all tmpfs
 RESERVED_FILES = frozenset({"job.json", "owner"})  # names the staging directory uses itself
@@ -175,6 +176,9 @@ class Job:
     (`nmrunners.channel`), never through `RESULT`, a file code under test could forge."""
     watch: Watch | None = None
     """Progress the command must show (the batch harness: a line per candidate)."""
+    port: Path | None = None
+    """A host folder mounted read-only at `PORT`, where the host listens on a Unix
+    socket for a long-lived runner (`gym_pool`): requests in, results out, no network."""
 
     def __post_init__(self) -> None:
         for name in self.files:

@@ -88,6 +88,15 @@ def staged(job: Job, python: str, root: Path) -> Iterator[Path]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
+def port_folder(root: Path) -> Path:
+    """A fresh folder for a long-lived runner's socket (`Job.port`), swept like job folders."""
+    root.mkdir(parents=True, exist_ok=True)
+    directory = Path(tempfile.mkdtemp(prefix="job-port-", dir=root))
+    os.chmod(directory, 0o755)
+    (directory / OWNER_FILE).write_text(owner.token())
+    return directory
+
+
 def sweep(root: Path) -> list[Path]:
     """Remove job directories whose owning process is gone (it was killed mid-job)."""
     removed = []

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox import runners
+from sandbox.cancel import Cancel, cancellable
 from sandbox.job import Job, Outcome, Result
 from sandbox.report import classify, parse_report
 from sandbox.runners import procs
@@ -147,6 +148,8 @@ class LocalBackend:
             (root / sub).mkdir(parents=True)
         (root / "src").symlink_to(Path(job.tree).resolve(), target_is_directory=True)
         (root / "lib" / "nmrunners").symlink_to(RUNNERS.resolve(), target_is_directory=True)
+        if job.port is not None:
+            (root / "port").symlink_to(Path(job.port).resolve(), target_is_directory=True)
         # The interpreter goes in after relocating: it may itself live under /tmp (a checkout
         # there), and it is a host path, not a sandbox one.
         document = relocate(job_document(job, PYTHON), root)
@@ -157,8 +160,8 @@ class LocalBackend:
             (root / "job" / name).write_bytes(data)
         return document
 
-    def run(self, job: Job) -> Result:
-        """Run one job to the end; never raises for what the job itself does.
+    def run(self, job: Job, cancel: Cancel | None = None) -> Result:
+        """Run one job to the end (or until `cancel`); never raises for what the job does.
 
         Raises:
             UnconfinedJob: the job would write or wipe outside its private root.
@@ -170,11 +173,11 @@ class LocalBackend:
         root = Path(tempfile.mkdtemp(prefix="nm-local-job-", dir=self.base))
         try:
             self.prepare(job, root)
-            return self._launch(job, root)
+            return self._launch(job, root, cancel)
         finally:
             shutil.rmtree(root, ignore_errors=True)
 
-    def _launch(self, job: Job, root: Path) -> Result:
+    def _launch(self, job: Job, root: Path, cancel: Cancel | None) -> Result:
         env = {
             "PYTHONPATH": str(root / "lib"),
             "PYTHONDONTWRITEBYTECODE": "1",
@@ -199,7 +202,8 @@ class LocalBackend:
         except OSError as exc:
             return classify(None, wall_time=0.0, launcher_error=f"cannot start: {exc}")
         try:
-            stdout, stderr = proc.communicate(timeout=job.limits.timeout + self.grace)
+            with cancellable(cancel, lambda: kill_tree(proc.pid)):
+                stdout, stderr = proc.communicate(timeout=job.limits.timeout + self.grace)
         except subprocess.TimeoutExpired:
             killed_for_time = True
             kill_tree(proc.pid)
