@@ -1,18 +1,18 @@
-"""Score a batch of policy weights on a gymnasium environment: ``python -m nmrunners.gym_run JOB``.
+"""Score populations of policy weights on a gymnasium environment (used by `gym_serve`).
 
-The job names the environment, the target's policy class (``module:Class``,
-imported from the target's tree at the payload's ``src``) with its constructor
-arguments, and a batch of genomes whose weights lie in a binary file beside the
-job file (little-endian float32). Each genome is either a flat vector, assigned
-in the order of the module's ``parameters()``, or named tensors loaded with a
-strict ``load_state_dict``. Every genome plays one episode per seed; all those
-episodes run in lockstep so that one batched forward pass (``torch.func.vmap``
-over genomes of the same architecture) serves every environment at each step.
+A `Player` loads the target's policy class (``module:Class``, imported from the
+target's tree) and its environment once, then plays population after
+population. A population's weights come as one little-endian float32 blob;
+each genome is either a flat vector, assigned in the order of the module's
+``parameters()``, or named tensors loaded with a strict ``load_state_dict``.
+Every genome plays one episode per seed; all those episodes run in lockstep so
+that one batched forward pass (`batched`: numpy over stacked weights for plain
+MLPs, ``torch.func.vmap`` otherwise) serves every environment at each step.
 
 The result document has returns and episode lengths per genome and per seed,
 and one error message per genome that could not be built or run, so one broken
-genome fails alone. ``op = "describe"`` instead reports the spaces and the
-parameter layout of the policy, for the host to check a target against.
+genome fails alone. `Player.describe` reports the spaces and the parameter
+layout of the policy, for the host to check a target against.
 
 Like every runner this imports only the standard library at module level;
 torch and gymnasium come from the sandbox's mounted environment, inside
@@ -22,19 +22,18 @@ functions. It never imports ``policies``: the host passes plain weights.
 from __future__ import annotations
 
 import importlib
-import json
-import os
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
+
+from .batched import batched_forward
 
 RESULT_VERSION = 1
 
 
 class RunnerError(Exception):
-    """The whole batch cannot run (bad payload, unknown environment, unimportable policy)."""
+    """Nothing can be played (bad payload, unknown environment, unimportable policy)."""
 
 
 def load_class(entry: str, src: str | None = None) -> Any:
@@ -98,7 +97,7 @@ def _to_actions(outputs: Any, space: Any) -> Any:
     import gymnasium as gym
     import numpy as np
 
-    out = outputs.detach().cpu().numpy()
+    out = np.asarray(outputs)
     if isinstance(space, gym.spaces.Discrete):
         if out.shape[-1:] != (space.n,):
             raise ValueError(
@@ -116,39 +115,6 @@ def _to_actions(outputs: Any, space: Any) -> Any:
     raise ValueError(f"action space {space}: only Discrete and Box are supported")
 
 
-class _Forward:
-    """One batched forward pass for policies of the same architecture, by vmap when it works."""
-
-    def __init__(self, policies: Sequence[Any]) -> None:
-        self.policies = list(policies)
-        self.batched: Any = None
-        if len(self.policies) > 1:
-            import copy
-
-            from torch.func import functional_call, stack_module_state, vmap
-
-            params, buffers = stack_module_state(self.policies)
-            base = copy.deepcopy(self.policies[0]).to("meta")
-
-            def one(p: Any, b: Any, x: Any) -> Any:
-                return functional_call(base, (p, b), (x,))
-
-            run = vmap(one)
-            self.batched = lambda obs: run(params, buffers, obs)
-
-    def __call__(self, obs: Any) -> Any:
-        """Outputs of shape [genomes, envs, ...] for observations [genomes, envs, ...]."""
-        import torch
-
-        with torch.no_grad():
-            if self.batched is not None:
-                try:
-                    return self.batched(obs)
-                except Exception:  # an op vmap cannot batch: fall back to a loop, same numbers
-                    self.batched = None
-            return torch.stack([p(obs[i]) for i, p in enumerate(self.policies)])
-
-
 def _architecture(policy: Any) -> tuple[Any, ...]:
     named = tuple((n, tuple(t.shape), str(t.dtype)) for n, t in policy.state_dict().items())
     return (type(policy), named)
@@ -164,6 +130,47 @@ def make_env(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> Any:
         raise RunnerError(f"environment {env_id!r}: cannot make it: {exc!r}") from exc
 
 
+class EnvStock:
+    """Environments of one kind, made on first need and kept for the next rollout.
+
+    Where gymnasium wraps an environment only in its time limit and its
+    reset-before-step check, the stock keeps the bare environment and `limit`
+    says where episodes are cut: every rollout resets before stepping and cuts at
+    the limit itself, so the episodes are the same, without two layers of calls
+    per step.
+    """
+
+    BARE = frozenset({"TimeLimit", "OrderEnforcing"})
+
+    def __init__(self, env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> None:
+        self.env_id = env_id
+        self.env_kwargs = dict(env_kwargs or {})
+        self.envs: list[Any] = []
+        self.limit: int | None = None
+        """The environment's own episode limit, when the stock enforces it."""
+
+    def take(self, count: int) -> list[Any]:
+        """`count` environments, to be reset before use."""
+        while len(self.envs) < count:
+            self.envs.append(self._bare(make_env(self.env_id, self.env_kwargs)))
+        return self.envs[:count]
+
+    def _bare(self, env: Any) -> Any:
+        layers, inner = [], env
+        while hasattr(inner, "env") and inner is not inner.unwrapped:
+            layers.append(type(inner).__name__)
+            inner = inner.env
+        if not set(layers) <= self.BARE:
+            return env
+        self.limit = env.spec.max_episode_steps if "TimeLimit" in layers else None
+        return inner
+
+    @property
+    def example(self) -> Any:
+        """One environment, for its spaces."""
+        return self.take(1)[0]
+
+
 def rollout(
     env_id: str,
     policies: Sequence[Any],
@@ -171,68 +178,86 @@ def rollout(
     *,
     env_kwargs: Mapping[str, Any] | None = None,
     max_steps: int | None = None,
+    stock: EnvStock | None = None,
 ) -> dict[str, Any]:
     """Play one episode per (policy, seed), all in lockstep; deterministic given the seeds.
 
     Returns ``{"returns": [[...] per seed] per policy, "lengths": same, "errors": {index:
     message}, "env_steps": total}``. A policy whose forward pass fails gets an error and
-    no returns; the others go on.
+    no returns; the others go on. Environments come from `stock` when given (a
+    long-lived runner keeps them between calls: every episode starts with a seeded reset).
     """
     import numpy as np
-    import torch
 
     n_pol, n_seeds = len(policies), len(seeds)
-    envs = [[make_env(env_id, env_kwargs) for _ in seeds] for _ in policies]
+    stock = stock or EnvStock(env_id, env_kwargs)
+    flat = stock.take(n_pol * n_seeds)
+    envs = [flat[i * n_seeds : (i + 1) * n_seeds] for i in range(n_pol)]
     space = envs[0][0].action_space if envs else None
     obs_shape = envs[0][0].observation_space.shape if envs else ()
     obs = np.zeros((n_pol, n_seeds, *obs_shape), dtype=np.float32)
     for i in range(n_pol):
         for j, seed in enumerate(seeds):
             obs[i, j] = envs[i][j].reset(seed=int(seed))[0]
-    returns = np.zeros((n_pol, n_seeds), dtype=np.float64)
-    lengths = np.zeros((n_pol, n_seeds), dtype=np.int64)
-    live = np.ones((n_pol, n_seeds), dtype=bool)
+    limit = min((x for x in (max_steps, stock.limit) if x), default=None)
+    returns = [[0.0] * n_seeds for _ in range(n_pol)]
+    lengths = [[0] * n_seeds for _ in range(n_pol)]
+    running = [list(range(n_seeds)) for _ in range(n_pol)]
+    """Per policy, the environments whose episode goes on."""
     errors: dict[int, str] = {}
     groups: dict[Any, list[int]] = {}
     for i, policy in enumerate(policies):
         groups.setdefault(_architecture(policy), []).append(i)
-    forwards = [(idx, _Forward([policies[i] for i in idx])) for idx in groups.values()]
-    while live.any():
-        actions: dict[int, Any] = {}
+    forwards = [(idx, batched_forward([policies[i] for i in idx])) for idx in groups.values()]
+    while any(running):
         for idx, forward in forwards:
-            active = [i for i in idx if live[i].any()]
+            active = [i for i in idx if running[i]]
             if not active:
                 continue
             try:
-                out = forward(torch.from_numpy(obs[idx]))
-                for k, i in enumerate(idx):
-                    if live[i].any():
-                        actions[i] = _to_actions(out[k], space)
+                actions = _to_actions(forward(obs[idx]), space)
             except Exception as exc:
                 for i in active:
                     errors[i] = f"forward pass failed: {exc!r}"
-                    live[i] = False
-        for i, acts in actions.items():
-            acts = acts.tolist()  # plain numbers: the env's own checks are faster on them
-            for j in np.flatnonzero(live[i]):
-                o, r, terminated, truncated, _ = envs[i][j].step(acts[j])
-                obs[i, j] = o
-                returns[i, j] += float(r)
-                lengths[i, j] += 1
-                if terminated or truncated or (max_steps and lengths[i, j] >= max_steps):
-                    live[i, j] = False
-    for row in envs:
-        for env in row:
-            env.close()
+                    running[i] = []
+                continue
+            # Plain numbers for discrete actions: the env's own checks are faster on them.
+            actions = actions.tolist() if actions.ndim == 2 else actions
+            for k, i in enumerate(idx):
+                running[i] = _step(
+                    envs[i], actions[k], running[i], obs[i], returns[i], lengths[i], limit
+                )
     return {
-        "returns": [None if i in errors else returns[i].tolist() for i in range(n_pol)],
-        "lengths": [None if i in errors else lengths[i].tolist() for i in range(n_pol)],
+        "returns": [None if i in errors else returns[i] for i in range(n_pol)],
+        "lengths": [None if i in errors else lengths[i] for i in range(n_pol)],
         "errors": errors,
-        "env_steps": int(lengths.sum()),
+        "env_steps": sum(map(sum, lengths)),
     }
 
 
-def _weights(entry: Mapping[str, Any], blob: Any) -> Any:
+def _step(
+    envs: list[Any],
+    actions: Any,
+    running: list[int],
+    obs: Any,
+    returns: list[float],
+    lengths: list[int],
+    limit: int | None,
+) -> list[int]:
+    """Step one policy's running environments once; those whose episode goes on."""
+    still = []
+    for j in running:
+        o, r, terminated, truncated, _ = envs[j].step(actions[j])
+        obs[j] = o
+        returns[j] += float(r)
+        lengths[j] += 1
+        if not (terminated or truncated or (limit and lengths[j] >= limit)):
+            still.append(j)
+    return still
+
+
+def weights_of(entry: Mapping[str, Any], blob: Any) -> Any:
+    """A genome's weights from the population's float32 blob: a flat tensor or a state dict."""
     import numpy as np
     import torch
 
@@ -253,88 +278,70 @@ def _weights(entry: Mapping[str, Any], blob: Any) -> Any:
     return None
 
 
-def evaluate(payload: Mapping[str, Any], job_dir: Path) -> dict[str, Any]:
-    """Build every genome of the payload and play its episodes; the result document."""
-    import numpy as np
-    import torch
+class Player:
+    """One target's policy class and environment, loaded once, playing population after population.
 
-    torch.set_num_threads(int(payload.get("threads", 1)))
-    env = payload["env"]
-    policy = payload["policy"]
-    cls = load_class(policy["entry"], payload.get("src"))
-    blob = np.zeros(0, dtype="<f4")
-    if payload.get("weights"):
-        blob = np.fromfile(job_dir / payload["weights"], dtype="<f4")
-    started = time.monotonic()
-    built, ids, errors = [], [], {}
-    for entry in payload["genomes"]:
-        kwargs = {**policy.get("kwargs", {}), **entry.get("kwargs", {})}
-        try:
-            built.append(build_policy(cls, kwargs, _weights(entry, blob)))
-            ids.append(entry["id"])
-        except Exception as exc:
-            errors[entry["id"]] = f"cannot build the policy: {exc!r}"
-    setup = time.monotonic() - started
-    done = rollout(
-        env["id"],
-        built,
-        payload["seeds"],
-        env_kwargs=env.get("kwargs"),
-        max_steps=env.get("max_steps"),
-    )
-    for index, message in done["errors"].items():
-        errors[ids[index]] = message
-    return {
-        "v": RESULT_VERSION,
-        "op": "evaluate",
-        "seeds": list(payload["seeds"]),
-        "returns": {g: r for g, r in zip(ids, done["returns"], strict=True) if r is not None},
-        "lengths": {g: n for g, n in zip(ids, done["lengths"], strict=True) if n is not None},
-        "errors": errors,
-        "env_steps": done["env_steps"],
-        "setup_seconds": round(setup, 4),
-        "rollout_seconds": round(time.monotonic() - started - setup, 4),
-    }
+    `payload` holds ``src`` (the tree), ``env`` (``id``, ``kwargs``, ``max_steps``) and
+    ``policy`` (``entry``, ``kwargs``). Loading imports torch, gymnasium and the policy's
+    module, and makes one environment, so that the first request pays no start-up.
+    """
 
+    def __init__(self, payload: Mapping[str, Any]) -> None:
+        import torch
 
-def describe(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """The environment's spaces and the policy's parameter layout."""
-    env = make_env(payload["env"]["id"], payload["env"].get("kwargs"))
-    cls = load_class(payload["policy"]["entry"], payload.get("src"))
-    policy = build_policy(cls, payload["policy"].get("kwargs", {}))
-    doc = {
-        "v": RESULT_VERSION,
-        "op": "describe",
-        "observation_space": space_info(env.observation_space),
-        "action_space": space_info(env.action_space),
-        "parameters": [[n, list(p.shape)] for n, p in policy.named_parameters()],
-        "state": [[n, list(t.shape)] for n, t in policy.state_dict().items()],
-        "size": sum(p.numel() for p in policy.parameters()),
-    }
-    env.close()
-    return doc
+        torch.set_num_threads(int(payload.get("threads", 1)))
+        self.env = dict(payload["env"])
+        self.policy = dict(payload["policy"])
+        self.cls = load_class(self.policy["entry"], payload.get("src"))
+        self.stock = EnvStock(self.env["id"], self.env.get("kwargs"))
+        self.stock.take(1)  # the first environment: its module's imports happen now
 
+    def evaluate(
+        self, genomes: Sequence[Mapping[str, Any]], seeds: Sequence[int], blob: Any
+    ) -> dict[str, Any]:
+        """Build every genome and play one episode per genome and seed; the result document."""
+        started = time.monotonic()
+        built, ids, errors = [], [], {}
+        for entry in genomes:
+            kwargs = {**self.policy.get("kwargs", {}), **entry.get("kwargs", {})}
+            try:
+                built.append(build_policy(self.cls, kwargs, weights_of(entry, blob)))
+                ids.append(entry["id"])
+            except Exception as exc:
+                errors[entry["id"]] = f"cannot build the policy: {exc!r}"
+        setup = time.monotonic() - started
+        done = rollout(
+            self.env["id"],
+            built,
+            seeds,
+            env_kwargs=self.env.get("kwargs"),
+            max_steps=self.env.get("max_steps"),
+            stock=self.stock,
+        )
+        for index, message in done["errors"].items():
+            errors[ids[index]] = message
+        return {
+            "v": RESULT_VERSION,
+            "op": "evaluate",
+            "seeds": list(seeds),
+            "returns": {g: r for g, r in zip(ids, done["returns"], strict=True) if r is not None},
+            "lengths": {g: n for g, n in zip(ids, done["lengths"], strict=True) if n is not None},
+            "errors": errors,
+            "env_steps": done["env_steps"],
+            "setup_seconds": round(setup, 4),
+            "rollout_seconds": round(time.monotonic() - started - setup, 4),
+        }
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point: 0 when the batch ran (errors of genomes are in the result), 2 if not."""
-    args = sys.argv[1:] if argv is None else argv
-    job_path = Path(args[0])
-    job = json.loads(job_path.read_text())
-    payload = job["payload"]
-    try:
-        if payload.get("op", "evaluate") == "describe":
-            doc, status = describe(payload), 0
-        else:
-            doc, status = evaluate(payload, job_path.parent), 0
-    except RunnerError as exc:
-        doc, status = {"v": RESULT_VERSION, "error": str(exc)}, 2
-    except Exception as exc:
-        doc, status = {"v": RESULT_VERSION, "error": f"the runner failed: {exc!r}"}, 2
-    tmp = job["result_path"] + ".part"
-    Path(tmp).write_text(json.dumps(doc))
-    os.replace(tmp, job["result_path"])
-    return status
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    def describe(self, kwargs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The environment's spaces and the policy's parameter layout (with `kwargs` if given)."""
+        env = self.stock.example
+        policy = build_policy(self.cls, {**self.policy.get("kwargs", {}), **dict(kwargs or {})})
+        return {
+            "v": RESULT_VERSION,
+            "op": "describe",
+            "observation_space": space_info(env.observation_space),
+            "action_space": space_info(env.action_space),
+            "parameters": [[n, list(p.shape)] for n, p in policy.named_parameters()],
+            "state": [[n, list(t.shape)] for n, t in policy.state_dict().items()],
+            "size": sum(p.numel() for p in policy.parameters()),
+        }
