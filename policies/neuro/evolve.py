@@ -59,6 +59,8 @@ class Evaluation(Protocol):
 
 Evaluate = Callable[[Sequence[Genome], Sequence[int]], Evaluation]
 Observer = Callable[["GenerationRecord"], None]
+Validate = Callable[[Genome], float]
+"""A genome's mean return on held-out validation episodes."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,8 @@ class Budget:
     """Wall-clock seconds over all resumptions of the run."""
     env_steps: int | None = None
     target: float | None = None
-    """Stop once a generation's best training return reaches this."""
+    """Stop once a generation's best training return reaches this (and, where the run
+    validates, that genome's mean on the validation episodes too)."""
 
     def __post_init__(self) -> None:
         if self.generations is None and self.seconds is None and self.env_steps is None:
@@ -151,6 +154,7 @@ def evolve(
     observers: Sequence[Observer] = (),
     plot_every: int = 10,
     title: str = "",
+    validate: Validate | None = None,
 ) -> RunResult:
     """Run generations until the budget is spent; resume from `run_dir`'s checkpoint if any.
 
@@ -164,6 +168,10 @@ def evolve(
         observers: called with each generation's record; an observer's error is logged.
         plot_every: redraw the PNG every this many generations (and at the end).
         title: the PNG's title.
+        validate: when a generation's best reaches the budget's target, that genome's
+            mean on held-out episodes, which must reach it too before the run stops: a
+            best of a few training episodes is often luck. Its value is kept in the
+            history (``validated``), so a resumed run decides as the first one did.
     """
     directory = Path(run_dir) if run_dir is not None else None
     rng = np.random.default_rng(seed)
@@ -172,11 +180,12 @@ def evolve(
         run = _resume(directory, strategy, rng)
     started = time.monotonic() - run.elapsed
     while True:
-        last_best = run.history[-1].best if run.history else -math.inf
+        last_best = _reached(run.history[-1]) if run.history else -math.inf
         stopped = budget.reason(len(run.history), time.monotonic() - started, run.steps, last_best)
         if stopped:
             break
-        record = _generation(strategy, evaluate, rng, episodes, run, started)
+        check = None if budget.target is None else validate
+        record = _generation(strategy, evaluate, rng, episodes, run, started, check, budget.target)
         if directory is not None:
             _checkpoint(directory, strategy, rng, run, plot_every, title)
         for observer in observers:
@@ -189,6 +198,11 @@ def evolve(
     if run.champion is None:
         run.champion, run.champion_fitness = strategy.ask()[0], -math.inf
     return RunResult(run.champion, run.champion_fitness, run.history, stopped, run.resumed_at)
+
+
+def _reached(record: GenerationRecord) -> float:
+    """What the budget's target is checked against: the validated best where there is one."""
+    return min(record.best, record.stats.get("validated", math.inf))
 
 
 @dataclass
@@ -227,8 +241,13 @@ def _generation(
     episodes: int,
     run: _Run,
     started: float,
+    validate: Validate | None = None,
+    target: float | None = None,
 ) -> GenerationRecord:
-    """Ask, evaluate on fresh training seeds, tell; the champion and history updated."""
+    """Ask, evaluate on fresh training seeds, tell; the champion and history updated.
+
+    A best that reaches `target` is validated (`validate`), its mean kept in the stats.
+    """
     genomes = strategy.ask()
     seeds = rng.integers(0, HOLDOUT, size=episodes).tolist()
     evaluation = evaluate(genomes, seeds)
@@ -241,6 +260,11 @@ def _generation(
     if fitness[top] > run.champion_fitness or run.champion is None:
         run.champion, run.champion_fitness = genomes[top], float(fitness[top])
     finite = fitness[np.isfinite(fitness)]
+    stats = _finite_stats(stats)
+    if validate is not None and target is not None and fitness[top] >= target:
+        stats["validated"] = float(validate(genomes[top]))
+        if stats["validated"] >= target:  # the run ends with it: it is the champion
+            run.champion, run.champion_fitness = genomes[top], float(fitness[top])
     record = GenerationRecord(
         generation=len(run.history) + 1,
         env_steps=run.steps,
@@ -249,7 +273,7 @@ def _generation(
         mean=float(finite.mean()) if finite.size else -math.inf,
         median=float(np.median(finite)) if finite.size else -math.inf,
         best_so_far=run.champion_fitness,
-        stats=_finite_stats(stats),
+        stats=stats,
     )
     run.history.append(record)
     return record

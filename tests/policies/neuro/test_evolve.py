@@ -127,3 +127,47 @@ def test_failed_genomes_score_minus_infinity():
 
     result = evolve(strategy, half_broken, Budget(generations=2), episodes=1)
     assert np.isfinite(result.champion_fitness)
+
+
+def test_the_target_stops_a_run_only_once_validation_confirms_it(tmp_path):
+    """A best that reaches the target on its training episodes must also reach it on the
+    validation episodes; one that does not is recorded, and the run goes on."""
+    asked: list[float] = []
+
+    def validate(genome):
+        asked.append(float(target_return([genome], [0]).returns[0, 0]))
+        return -1.0 if len(asked) == 1 else 0.0  # the first one was lucky in training
+
+    config = EvolutionConfig(method="gaussian", population=12, seed=3)
+    done = evolve(
+        config.strategy(SPEC),
+        target_return,
+        Budget(generations=50, target=-0.5),
+        episodes=2,
+        run_dir=tmp_path,
+        plot_every=1,
+        validate=validate,
+    )
+    checked = [r for r in done.history if "validated" in r.stats]
+    assert [r.stats["validated"] for r in checked] == [-1.0, 0.0]
+    assert done.stopped == "reached the target return -0.5"
+    assert checked[-1] is done.history[-1] and checked[0].generation < checked[1].generation
+    assert done.champion_fitness == done.history[-1].best  # the validated genome
+    assert (tmp_path / CURVE_PNG).exists()  # a stat missing from some rows still plots
+
+    resumed = evolve(
+        config.strategy(SPEC),
+        target_return,
+        Budget(generations=50, target=-0.5),
+        episodes=2,
+        run_dir=tmp_path,
+        validate=lambda genome: pytest.fail("a finished run validates nothing again"),
+    )
+    assert len(resumed.history) == len(done.history)
+
+
+def test_without_validation_the_training_best_stops_the_run(tmp_path):
+    config = EvolutionConfig(method="gaussian", population=12, seed=3)
+    done = evolve(config.strategy(SPEC), target_return, Budget(generations=50, target=-0.5))
+    assert done.stopped == "reached the target return -0.5"
+    assert done.history[-1].best >= -0.5 and "validated" not in done.history[-1].stats
