@@ -121,9 +121,10 @@ def generation_line(event: Generation) -> str:
     else:
         head = f"gen {event.generation}"
     escape = "" if event.escape_p is None else f", p_escape {event.escape_p:.3f}"
+    rate = f", {event.env_steps / event.wall_time:,.0f} steps/s" if event.wall_time > 0 else ""
     return (
         f"{head}: best {_number(event.best)}, mean {_number(event.mean)}"
-        f"{escape}, {event.env_steps:,} env steps"
+        f"{escape}, {event.env_steps:,} env steps{rate}"
     )
 
 

@@ -1,6 +1,8 @@
 """One improvement cycle of a weights target: evolve the network, commit only a real gain.
 
-wait if the weights file has uncommitted changes -> export HEAD's tree -> load
+wait if the weights file has uncommitted changes -> export HEAD's tree -> start
+the cycle's long-lived sandboxes (`sandbox.gym_pool`: torch, the environment
+and the policy loaded once per worker, for every step up to the commit) -> load
 the committed weights (a file that fails to load ends the cycle; nothing is
 touched) -> read the network's parameter layout in the sandbox -> baseline: the
 committed weights (or, for a target with none yet, a fresh random init) on this
@@ -18,7 +20,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +44,14 @@ from policies.neuro.genome import Genome
 from policies.neuro.network import MLPSpec
 from policies.neuro.weights import WeightsFile, encode_weights, load_weights, to_flat, to_named
 from policies.status import CycleStatus
-from sandbox.gym_eval import GymEvaluation, GymEvaluator, GymTask, NamedWeights, describe_policy
+from sandbox.gym_eval import GymEvaluation, GymTask, NamedWeights
+from sandbox.gym_pool import GymPool
 
 log = logging.getLogger(__name__)
 
 Playable = Genome | NamedWeights
+Change = tuple[dict[str, bytes], str, str, dict[str, Any]]
+"""What `commit_verified` takes: files, subject, body, trailers."""
 
 
 class Stopped(Exception):
@@ -71,6 +78,14 @@ class WeightsCycle(Cycle):
         self.chosen: Genome | None = None
         self.shape: tuple[MLPSpec, Layout] | None = None
         """The committed policy's MLP shape and parameter layout, once described."""
+        self.evaluator: GymPool | None = None
+        """The sandboxes of the current step (training, or verification)."""
+        self.spare: GymPool | None = None
+        """Fresh sandboxes started while the search ends, for the verification."""
+        self.pools: list[GymPool] = []
+        """Every pool the cycle started; all are waited for when it ends."""
+        self.base = ""
+        """The commit the cycle's tree was exported from."""
         self.task = GymTask(
             self.config.env,
             self.config.network,
@@ -86,7 +101,20 @@ class WeightsCycle(Cycle):
         waiting = self.waiting_for_edits(self.config.owned)
         if waiting:
             return waiting
-        tree = self.snapshot()
+        self.base = self.ledger.head()
+        tree = self.snapshot(self.base)
+        try:
+            with self.sandboxes(self.pool(tree, "train")):
+                outcome = self.improve(tree)
+            report = outcome if isinstance(outcome, CycleReport) else self.commit_verified(*outcome)
+        finally:
+            self.close_pools()
+        report.sandbox_seconds = self.counters.sandbox_seconds  # the sandboxes' ends included
+        report.seconds = time.monotonic() - self.started
+        return report
+
+    def improve(self, tree: Path) -> CycleReport | Change:
+        """Baseline, evolution and acceptance on `tree`: the change to commit, or why none."""
         prepared = self.prepare(tree)
         if isinstance(prepared, CycleReport):
             return prepared
@@ -102,12 +130,12 @@ class WeightsCycle(Cycle):
         else:
             self.incumbent, what = self.committed, "the committed weights"
         self.progress(Phase("baseline"))
-        base = self.play([self.incumbent], self.seeds["acceptance"], tree, "baseline")
+        base = self.play([self.incumbent], self.seeds["acceptance"])
         if base.errors:
             return self.report(CycleStatus.ERROR, f"{what} cannot be played: {base.errors[0]}")
         self.counters.baseline_score = float(base.returns[0].mean())
         try:
-            result, chosen, trial = self.search(strategy, evolution_config, tree, run_dir)
+            result, chosen, trial = self.search(strategy, evolution_config, run_dir)
         except Stopped:
             return self.report(
                 CycleStatus.STOPPED,
@@ -131,7 +159,7 @@ class WeightsCycle(Cycle):
                 f"beyond the noise on {held} held-out episodes: {problem}",
             )
         self.chosen = chosen
-        return self.commit(chosen, verdict, result, archived, tree)
+        return self.change(chosen, verdict, result, archived)
 
     def prepare(self, tree: Path) -> tuple[MLPSpec, np.ndarray | None] | CycleReport:
         """The network's shape and the committed weights as a flat vector (None: none yet)."""
@@ -145,7 +173,7 @@ class WeightsCycle(Cycle):
             self.committed = NamedWeights(committed.tensors, kwargs)
         self.progress(Phase("describe"))
         try:
-            spec, layout = self.shape = self.describe(tree, self.task.network_kwargs)
+            spec, layout = self.shape = self.describe(self.task.network_kwargs)
             return spec, None if committed is None else self.fit(committed, layout)
         except ValueError as exc:
             return self.report(CycleStatus.ERROR, str(exc))
@@ -163,7 +191,7 @@ class WeightsCycle(Cycle):
         }
 
     def search(
-        self, strategy: Any, config: EvolutionConfig, tree: Path, run_dir: Path
+        self, strategy: Any, config: EvolutionConfig, run_dir: Path
     ) -> tuple[RunResult, Genome, GymEvaluation]:
         """Evolve, pick the best finalist on validation seeds, replay it on acceptance seeds.
 
@@ -171,10 +199,12 @@ class WeightsCycle(Cycle):
             Stopped: the daemon is stopping; the run's checkpoint stays for the next cycle.
         """
         self.progress(Phase("evolve"))
-        result = self.evolve(strategy, config, tree, run_dir)
-        chosen = self.select(self.finalists(result, strategy), tree)
+        assert self.evaluator is not None  # searched inside `sandboxes`
+        self.spare = self.pool(self.evaluator.tree, "verify").start()  # ready by the commit
+        result = self.evolve(strategy, config, run_dir)
+        chosen = self.select(self.finalists(result, strategy))
         self.progress(Phase("accept"))
-        trial = self.play([chosen], self.seeds["acceptance"], tree, "accept")
+        trial = self.play([chosen], self.seeds["acceptance"])
         if self.stop.is_set():
             raise Stopped
         return result, chosen, trial
@@ -200,10 +230,10 @@ class WeightsCycle(Cycle):
         """Constructor arguments: the target's, overridden by the weights file's metadata."""
         return {**self.config.network_kwargs, **dict(committed or {})}
 
-    def describe(self, tree: Path, kwargs: dict[str, Any]) -> tuple[MLPSpec, Layout]:
+    def describe(self, kwargs: dict[str, Any]) -> tuple[MLPSpec, Layout]:
         """The policy's MLP shape and parameter layout for `kwargs`, read in the sandbox."""
-        task = dataclasses.replace(self.task, network_kwargs=kwargs)
-        doc = describe_policy(self.backend, tree, task, self.limits)
+        assert self.evaluator is not None  # described inside `sandboxes`
+        doc = self.evaluator.describe(kwargs)
         return mlp_layout(doc, self.config.network, self.config.env)
 
     def fit(self, committed: WeightsFile, layout: Layout) -> np.ndarray:
@@ -235,15 +265,13 @@ class WeightsCycle(Cycle):
             seed=seed,
         )
 
-    def evolve(
-        self, strategy: Any, config: EvolutionConfig, tree: Path, run_dir: Path
-    ) -> RunResult:
+    def evolve(self, strategy: Any, config: EvolutionConfig, run_dir: Path) -> RunResult:
         """Generations in the sandbox until the budget is spent, checkpointed in `run_dir`."""
 
         def evaluate(genomes: Sequence[Genome], seeds: Sequence[int]) -> GymEvaluation:
             if self.stop.is_set():
                 raise Stopped
-            done = self.play(genomes, seeds, tree, "gen")
+            done = self.play(genomes, seeds)
             self.counters.candidates += len(genomes)
             if len(done.errors) == len(genomes):
                 raise SandboxFailed(f"every genome failed in the sandbox: {done.errors[0]}")
@@ -263,10 +291,16 @@ class WeightsCycle(Cycle):
                 )
             )
 
+        def validate(genome: Genome) -> float:
+            if not self.seeds["validation"]:
+                return math.inf
+            return float(self.play([genome], self.seeds["validation"]).fitness[0])
+
         return evolve(
             strategy,
             evaluate,
             config.budget(),
+            validate=validate,
             episodes=config.episodes,
             seed=config.seed,
             run_dir=run_dir,
@@ -287,47 +321,65 @@ class WeightsCycle(Cycle):
                 out.append(genome)
         return out
 
-    def select(self, finalists: list[Genome], tree: Path) -> Genome:
+    def select(self, finalists: list[Genome]) -> Genome:
         """The finalist with the best mean on the validation seeds (ties: the champion)."""
         seeds = self.seeds["validation"]
         if len(finalists) == 1 or not seeds:
             return finalists[0]
         self.progress(Phase("select"))
-        done = self.play(finalists, seeds, tree, "select")
+        done = self.play(finalists, seeds)
         return finalists[int(np.argmax(done.fitness))]
 
-    def play(
-        self, genomes: Sequence[Playable], seeds: Sequence[int], tree: Path, step: str
-    ) -> GymEvaluation:
-        """One episode per genome and seed, in the sandbox, on the tree `tree`."""
-        evaluator = GymEvaluator(
+    def pool(self, tree: Path, step: str) -> GymPool:
+        """Long-lived sandboxes on `tree` (not started yet)."""
+        pool = GymPool(
             self.backend,
             tree,
             self.task,
+            port_root=self.state / "run" / "jobs",
             limits=self.limits,
             workers=self.config.sandbox.parallel,
             name=f"{self.spec.name}-{step}",
         )
-        done = evaluator(genomes, seeds)
-        self.counters.sandbox_seconds += sum(r.wall_time for r in done.results)
-        return done
+        self.pools.append(pool)
+        return pool
+
+    @contextmanager
+    def sandboxes(self, pool: GymPool) -> Iterator[GymPool]:
+        """`pool` plays this step's episodes in the block, and is told to quit after it."""
+        self.evaluator = pool.start()
+        try:
+            yield pool
+        finally:
+            self.evaluator = None
+            pool.stop()  # its sandboxes end while the cycle goes on; `close_pools` waits
+
+    def close_pools(self) -> None:
+        """Wait for every sandbox of the cycle to end; their time counts in the cycle's."""
+        for pool in self.pools:
+            pool.close()
+            self.counters.sandbox_seconds += pool.sandbox_seconds
+        self.pools, self.spare = [], None
+
+    def play(self, genomes: Sequence[Playable], seeds: Sequence[int]) -> GymEvaluation:
+        """One episode per genome and seed, in the current step's sandboxes."""
+        assert self.evaluator is not None  # played inside `sandboxes`
+        return self.evaluator(genomes, seeds)
 
     # --- commit, verify, revert ---------------------------------------------------------------
 
-    def commit(
-        self, chosen: Genome, verdict: Verdict, result: RunResult, archived: Path, tree: Path
-    ) -> CycleReport:
-        """One commit of the weights (and metadata); verification; a revert if it fails."""
+    def change(self, chosen: Genome, verdict: Verdict, result: RunResult, archived: Path) -> Change:
+        """The weights file (and metadata) to commit, with the commit's message."""
         kwargs = self.kwargs(chosen.policy_kwargs)
         assert self.shape is not None  # described before evolution
         spec, layout = self.shape
         if chosen.spec != spec:  # structural growth or pruning: the module names the new layers
-            _, layout = self.describe(tree, kwargs)
+            _, layout = self.describe(kwargs)
         run = self.account(kwargs, verdict, result, archived)
         weights = WeightsFile(to_named(chosen.policy, layout), kwargs, run.metadata())
         files = encode_weights(self.config.weights, weights)
         changes = {path.as_posix(): data for path, data in files.items()}
-        return self.commit_verified(changes, run.subject(), run.body(), run.trailers())
+        return changes, run.subject(), run.body(), run.trailers()
 
     def account(
         self, kwargs: dict[str, Any], verdict: Verdict, result: RunResult, archived: Path
@@ -348,8 +400,8 @@ class WeightsCycle(Cycle):
         """Why the committed weights file fails verification, or None.
 
         It is read back from a fresh export of the new commit and played, with the
-        previous weights, on held-out seeds no earlier step used; its mean must beat
-        theirs by more than the margin.
+        previous weights, in fresh sandboxes, on held-out seeds no earlier step
+        used; its mean must beat theirs by more than the margin.
         """
         assert self.incumbent is not None  # set before any commit
         tree = self.snapshot()
@@ -359,7 +411,8 @@ class WeightsCycle(Cycle):
             return self.unloadable(exc, tree)
         new = NamedWeights(committed.tensors, self.kwargs(committed.policy_kwargs))
         seeds = self.seeds["verification"]
-        done = self.play([new, self.incumbent], seeds, tree, "verify")
+        with self.sandboxes(self.verification_pool(tree)):
+            done = self.play([new, self.incumbent], seeds)
         if done.errors:
             return f"the committed weights cannot be played: {next(iter(done.errors.values()))}"
         mine, theirs = done.returns.mean(axis=1)
@@ -370,3 +423,19 @@ class WeightsCycle(Cycle):
                 f"{mine:.2f}, the previous ones {theirs:.2f}: not above by the margin {margin}"
             )
         return None
+
+    def verification_pool(self, tree: Path) -> GymPool:
+        """Fresh sandboxes for the verification of the commit exported at `tree`.
+
+        The spare ones, started before the commit on the cycle's own export, serve
+        when the commit is the cycle's base plus the weights alone: the policy's
+        code they loaded is the commit's, and weights always travel as data. If
+        anything else moved the branch meanwhile, new sandboxes start on `tree`.
+        """
+        sha = self.counters.commit
+        spare, self.spare = self.spare, None
+        if spare is not None and sha is not None and self.ledger.parent(sha) == self.base:
+            return spare
+        if spare is not None:
+            spare.stop()
+        return self.pool(tree, "verify")

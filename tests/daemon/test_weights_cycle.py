@@ -34,8 +34,8 @@ from policies.neuro.checkpoint import load_checkpoint
 from policies.neuro.evolve import CHECKPOINT
 from sandbox import reaper
 from sandbox.docker_backend import DockerBackend
-from sandbox.gym_eval import GymEvaluator, GymTask, NamedWeights
-from sandbox.job import Limits
+from sandbox.gym_eval import GymTask, NamedWeights
+from sandbox.gym_pool import GymPool
 from sandbox.runners import gym_run
 
 from .test_cycle import cycle as calc_cycle
@@ -229,9 +229,9 @@ def test_a_verification_failure_is_reverted(docker_backend, tmp_path, monkeypatc
     # weights as having scored 0 in each, as weights that overfit their seeds would.
     real_play = WeightsCycle.play
 
-    def play(self, genomes, seeds, tree, step):
-        done = real_play(self, genomes, seeds, tree, step)
-        if step != "verify":
+    def play(self, genomes, seeds):
+        done = real_play(self, genomes, seeds)
+        if not self.evaluator.name.endswith("-verify"):
             return done
         returns = done.returns.copy()
         returns[0] = 0.0
@@ -282,7 +282,8 @@ def timeless_rows(history: list[dict], scratch: Path) -> list[list[str]]:
 def test_kill_9_mid_evolution_then_the_next_cycle_resumes_from_the_checkpoint(
     docker_backend, docker_client, tmp_path
 ):
-    targets, state = make_target(tmp_path / "cut", generations=4)
+    generations = 30  # a generation takes milliseconds: enough of them that the kill lands mid-run
+    targets, state = make_target(tmp_path / "cut", generations=generations)
     child = subprocess.Popen(
         [sys.executable, "-c", KILL_DURING_EVOLUTION, str(targets), str(state)]
     )
@@ -291,20 +292,19 @@ def test_kill_9_mid_evolution_then_the_next_cycle_resumes_from_the_checkpoint(
     while not list(runs.glob(f"head-*/{CHECKPOINT}")) and time.monotonic() < deadline:
         assert child.poll() is None, "the cycle ended before its first checkpoint"
         time.sleep(0.05)
-    time.sleep(0.5)  # into the next generation's containers
     child.send_signal(signal.SIGKILL)
     child.wait()
     [checkpoint] = runs.glob(f"head-*/{CHECKPOINT}")
     done = load_checkpoint(checkpoint)["generation"]
-    assert 1 <= done < 4
+    assert 1 <= done < generations
     history = timeless_rows(load_checkpoint(checkpoint)["history"], tmp_path / "history.csv")
 
     restarted = DockerBackend(state, client=docker_client)  # a restart reaps the orphans
     report, spec = cycle(targets, state, restarted)
     assert report.status == "accepted", report.reason
     assert report.evolution["resumed_at"] == done
-    assert report.evolution["generations"] == 4
-    assert report.candidates == 16 * (4 - done)  # only the generations left were evaluated
+    assert report.evolution["generations"] == generations
+    assert report.candidates == 16 * (generations - done)  # only the generations left ran
     assert git(spec.repo, "status", "--porcelain") == ""
     rows = open_store(state).cycles("pole")
     assert [r["status"] for r in rows] == ["accepted", "interrupted"]
@@ -313,7 +313,7 @@ def test_kill_9_mid_evolution_then_the_next_cycle_resumes_from_the_checkpoint(
     assert not [c for c in orphans if c.labels[mine].split("/")[1] == str(child.pid)]
 
     # The resumed run is the run an uninterrupted cycle makes, generation for generation.
-    targets, state = make_target(tmp_path / "whole", generations=4)
+    targets, state = make_target(tmp_path / "whole", generations=generations)
     whole, _ = cycle(targets, state, docker_backend)
     assert whole.evolution["resumed_at"] == 0
     resumed = timeless(Path(report.evolution["curve_csv"]).read_text())
@@ -335,8 +335,8 @@ def test_nmctl_cycle_cartpole_commits_weights_that_solve_it(docker_backend, tmp_
     seeds = holdout_seeds(100, start=2**29)
     task = GymTask("CartPole-v1", "policy:Policy", committed.policy_kwargs)
     tree = Ledger(repo).snapshot(tmp_path / "committed")  # the sandbox reads exports, not repos
-    evaluator = GymEvaluator(docker_backend, tree, task, Limits(memory=1024**3, timeout=120.0))
-    played = evaluator([NamedWeights(committed.tensors, committed.policy_kwargs)], seeds)
+    with GymPool(docker_backend, tree, task, port_root=tmp_path / "ports") as pool:
+        played = pool([NamedWeights(committed.tensors, committed.policy_kwargs)], seeds)
     assert played.errors == {}
     assert played.returns.shape == (1, 100)
     assert played.returns.mean() >= 475, played.returns

@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from sandbox.evaluate import Candidate, batch_job, run_batch, run_tests
-from sandbox.gym_eval import GymEvaluator, GymTask, describe_policy
+from sandbox.gym_eval import GymTask
+from sandbox.gym_pool import GymPool
 from sandbox.job import Job, Limits, Outcome
 
 from ..conftest import CALC, FIXED_OPS
@@ -225,9 +226,10 @@ def test_gym_jobs_run_through_it(local, tmp_path):
     tree = tmp_path / "cartpole"
     tree.mkdir(mode=0o755)
     shutil.copy(CARTPOLE / "policy.py", tree / "policy.py")
-    assert describe_policy(local, tree, TASK)["size"] == 4 * 2 + 2
     balancer = np.array([0, 0, 0, 0, 0.01, 0.1, 1.0, 0.5, 0, 0])
-    run = GymEvaluator(local, tree, TASK, workers=2)([Flat(balancer), Flat(-balancer)], [11])
+    with GymPool(local, tree, TASK, port_root=tmp_path / "ports", workers=2) as pool:
+        assert pool.describe()["size"] == 4 * 2 + 2
+        run = pool([Flat(balancer), Flat(-balancer)], [11])
     assert run.errors == {}
     assert run.returns[0].tolist() == [500.0]
     assert run.returns[1][0] < 500.0

@@ -100,7 +100,7 @@ def test_nmctl_status_shows_progress_time_left_and_the_queue(nmd, capsys):
     assert out[1].startswith("  alpha ") and out[1].endswith("no cycle yet  [queued]")
     assert out[3] == "running:"
     assert out[4].startswith("  lander           scheduled evolve: [")
-    assert "gen 23/60: best 150.2, mean -40.1, 1,234,567 env steps" in out[4]
+    assert "gen 23/60: best 150.2, mean -40.1, 1,234,567 env steps, 6,498 steps/s" in out[4]
     assert out[4].endswith("(3m10s elapsed, about 5m06s left)  [yielding to alpha]")
     assert out[5:] == ["queued:", "  1. alpha            forced    waiting 12s"]
 
