@@ -82,9 +82,14 @@ def _fallback(policies: list[Any], failed: str) -> tuple[str, Callable[[Any], An
 # --- the numpy path -------------------------------------------------------------------
 
 
+_CHAINS: dict[Any, Any] = {}
+"""Traced chains by module structure: a long-lived runner traces each architecture once
+(the probe in `_agrees` still checks every policy's own forward)."""
+
+
 def _numpy_forward(policies: list[Any]) -> Callable[[Any], Any] | None:
     """A numpy forward over stacked weights, or None when the modules are not plain MLPs."""
-    chains = [_chain(p) for p in policies]
+    chains = [_traced(p) for p in policies]
     if chains[0] is None or any(c != chains[0] for c in chains):
         return None
     layers = _stack(policies, chains[0])
@@ -92,6 +97,19 @@ def _numpy_forward(policies: list[Any]) -> Callable[[Any], Any] | None:
         return None
     run = _numpy_run(layers)
     return run if _agrees(policies, run, _linears(layers)[0][0].shape[1]) else None
+
+
+def _traced(policy: Any) -> tuple[tuple[str, str], ...] | None:
+    """`_chain(policy)`, traced once per class and module structure."""
+    import torch
+
+    if not isinstance(policy, torch.nn.Module) or _has_hooks(policy):
+        return None
+    shapes = tuple((n, tuple(t.shape)) for n, t in policy.state_dict().items())
+    key = (type(policy), tuple((n, type(m)) for n, m in policy.named_modules()), shapes)
+    if key not in _CHAINS:
+        _CHAINS[key] = _chain(policy)
+    return _CHAINS[key]
 
 
 def _chain(policy: Any) -> tuple[tuple[str, str], ...] | None:
