@@ -201,6 +201,13 @@ def test_an_unknown_environment_is_a_clear_error(docker_backend, tree, tmp_path)
         assert pool.replaced == 0  # a broken target is not a lost sandbox
 
 
+@pytest.mark.bwrap
+def test_bubblewrap_sandboxes_serve_too(bwrap_backend, tree, tmp_path):
+    with GymPool(bwrap_backend, tree, TASK, port_root=tmp_path, limits=LIMITS) as pool:
+        run = pool([balancer(), *population(3)], SEEDS)
+    assert run.errors == {} and run.returns[0].tolist() == [500.0, 500.0]
+
+
 def test_batched_episodes_equal_episodes_played_alone():
     """The lockstep batch (one forward over genomes) gives each genome what it gets alone."""
     import torch
