@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from daemon.cycles.events import Generation
 from daemon.registry import WeightsTarget
 from policies.neuro.accept import Verdict
-from policies.neuro.evolve import CURVE_CSV, CURVE_PNG, RunResult
+from policies.neuro.evolve import CURVE_CSV, CURVE_PNG, GenerationRecord, RunResult
 
 
 @dataclass(frozen=True)
@@ -109,3 +110,17 @@ class RunAccount:
 def finite(value: float | None) -> float | None:
     """JSON-friendly: None for a missing or infinite number."""
     return None if value is None or not math.isfinite(value) else float(value)
+
+
+def generation_event(record: GenerationRecord, total: int | None) -> Generation:
+    """A finished generation as the cycle's progress tells it."""
+    return Generation(
+        generation=record.generation,
+        total=total,
+        best=finite(record.best),
+        mean=finite(record.mean),
+        best_so_far=finite(record.best_so_far),
+        env_steps=record.env_steps,
+        wall_time=round(record.wall_time, 2),
+        escape_p=finite(record.stats.get("escape_p")),
+    )

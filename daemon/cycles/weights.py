@@ -21,31 +21,31 @@ import dataclasses
 import logging
 import math
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from daemon.cycles.base import Cycle, CycleContext
-from daemon.cycles.events import Generation, Phase
+from daemon.cycles.events import Phase
 from daemon.cycles.network import Layout, cycle_seeds, mlp_layout
 from daemon.cycles.report import CycleReport
-from daemon.cycles.run_account import RunAccount, finite
+from daemon.cycles.run_account import RunAccount, generation_event
 from daemon.cycles.runs import RunFolder
+from daemon.cycles.sandboxes import CycleSandboxes
 from daemon.registry import WeightsTarget
 from daemon.registry.weights import FIXED_SHAPE
 from policies.errors import WeightsFileError
+from policies.neuro import curve
 from policies.neuro.accept import Verdict, compare
 from policies.neuro.config import EvolutionConfig
-from policies.neuro.evolve import GenerationRecord, RunResult, evolve
+from policies.neuro.evolve import CURVE_PNG, GenerationRecord, RunResult, evolve
 from policies.neuro.genome import Genome
 from policies.neuro.network import MLPSpec
 from policies.neuro.weights import WeightsFile, encode_weights, load_weights, to_flat, to_named
 from policies.status import CycleStatus
 from sandbox.gym_eval import GymEvaluation, GymTask, NamedWeights
-from sandbox.gym_pool import GymPool
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +78,9 @@ class WeightsCycle(Cycle):
         self.chosen: Genome | None = None
         self.shape: tuple[MLPSpec, Layout] | None = None
         """The committed policy's MLP shape and parameter layout, once described."""
-        self.evaluator: GymPool | None = None
-        """The sandboxes of the current step (training, or verification)."""
-        self.spare: GymPool | None = None
-        """Fresh sandboxes started while the search ends, for the verification."""
-        self.pools: list[GymPool] = []
-        """Every pool the cycle started; all are waited for when it ends."""
+        self.sandboxes = CycleSandboxes(
+            self.backend, self.state, self.limits, self.config.sandbox.parallel, self.spec.name
+        )
         self.base = ""
         """The commit the cycle's tree was exported from."""
         self.task = GymTask(
@@ -104,11 +101,11 @@ class WeightsCycle(Cycle):
         self.base = self.ledger.head()
         tree = self.snapshot(self.base)
         try:
-            with self.sandboxes(self.pool(tree, "train")):
+            with self.sandboxes.use(self.sandboxes.pool(tree, self.task, "train")):
                 outcome = self.improve(tree)
             report = outcome if isinstance(outcome, CycleReport) else self.commit_verified(*outcome)
         finally:
-            self.close_pools()
+            self.counters.sandbox_seconds = self.sandboxes.finish()
         report.sandbox_seconds = self.counters.sandbox_seconds  # the sandboxes' ends included
         report.seconds = time.monotonic() - self.started
         return report
@@ -148,6 +145,7 @@ class WeightsCycle(Cycle):
         )
         self.counters.best_score = verdict.candidate_mean
         archived = self.runs.archive(run_dir, self.number)
+        self.plot(archived, result)
         kwargs = self.kwargs(chosen.policy_kwargs)
         self.counters.evolution = self.account(kwargs, verdict, result, archived).summary()
         if not verdict.accepted:
@@ -199,8 +197,7 @@ class WeightsCycle(Cycle):
             Stopped: the daemon is stopping; the run's checkpoint stays for the next cycle.
         """
         self.progress(Phase("evolve"))
-        assert self.evaluator is not None  # searched inside `sandboxes`
-        self.spare = self.pool(self.evaluator.tree, "verify").start()  # ready by the commit
+        self.sandboxes.start_spare(self.task)  # ready by the commit
         result = self.evolve(strategy, config, run_dir)
         chosen = self.select(self.finalists(result, strategy))
         self.progress(Phase("accept"))
@@ -232,8 +229,7 @@ class WeightsCycle(Cycle):
 
     def describe(self, kwargs: dict[str, Any]) -> tuple[MLPSpec, Layout]:
         """The policy's MLP shape and parameter layout for `kwargs`, read in the sandbox."""
-        assert self.evaluator is not None  # described inside `sandboxes`
-        doc = self.evaluator.describe(kwargs)
+        doc = self.sandboxes.describe(kwargs)
         return mlp_layout(doc, self.config.network, self.config.env)
 
     def fit(self, committed: WeightsFile, layout: Layout) -> np.ndarray:
@@ -278,18 +274,7 @@ class WeightsCycle(Cycle):
             return done
 
         def observe(record: GenerationRecord) -> None:
-            self.progress(
-                Generation(
-                    generation=record.generation,
-                    total=config.generations,
-                    best=finite(record.best),
-                    mean=finite(record.mean),
-                    best_so_far=finite(record.best_so_far),
-                    env_steps=record.env_steps,
-                    wall_time=round(record.wall_time, 2),
-                    escape_p=finite(record.stats.get("escape_p")),
-                )
-            )
+            self.progress(generation_event(record, config.generations))
 
         def validate(genome: Genome) -> float:
             if not self.seeds["validation"]:
@@ -305,8 +290,20 @@ class WeightsCycle(Cycle):
             seed=config.seed,
             run_dir=run_dir,
             observers=[observe],
-            title=f"{self.spec.name}: {self.config.env}, {config.method}",
+            title=self.title(),
+            final_plot=False,  # drawn by `plot` while the cycle goes on
         )
+
+    def title(self) -> str:
+        """The training curve's title."""
+        return f"{self.spec.name}: {self.config.env}, {self.config.evolution.method}"
+
+    def plot(self, archived: Path, result: RunResult) -> None:
+        """Draw the run's curve (about a second) while the cycle goes on."""
+        rows = [record.row() for record in result.history]
+        path, title = archived / CURVE_PNG, self.title()
+        draw = f"{self.spec.name}: drawing the training curve"
+        self.sandboxes.in_background(draw, lambda: curve.write_png(path, rows, title))
 
     def finalists(self, result: RunResult, strategy: Any) -> list[Genome]:
         """The run's champion and the best of its last generation (its elite, or the ES center)."""
@@ -330,41 +327,9 @@ class WeightsCycle(Cycle):
         done = self.play(finalists, seeds)
         return finalists[int(np.argmax(done.fitness))]
 
-    def pool(self, tree: Path, step: str) -> GymPool:
-        """Long-lived sandboxes on `tree` (not started yet)."""
-        pool = GymPool(
-            self.backend,
-            tree,
-            self.task,
-            port_root=self.state / "run" / "jobs",
-            limits=self.limits,
-            workers=self.config.sandbox.parallel,
-            name=f"{self.spec.name}-{step}",
-        )
-        self.pools.append(pool)
-        return pool
-
-    @contextmanager
-    def sandboxes(self, pool: GymPool) -> Iterator[GymPool]:
-        """`pool` plays this step's episodes in the block, and is told to quit after it."""
-        self.evaluator = pool.start()
-        try:
-            yield pool
-        finally:
-            self.evaluator = None
-            pool.stop()  # its sandboxes end while the cycle goes on; `close_pools` waits
-
-    def close_pools(self) -> None:
-        """Wait for every sandbox of the cycle to end; their time counts in the cycle's."""
-        for pool in self.pools:
-            pool.close()
-            self.counters.sandbox_seconds += pool.sandbox_seconds
-        self.pools, self.spare = [], None
-
     def play(self, genomes: Sequence[Playable], seeds: Sequence[int]) -> GymEvaluation:
         """One episode per genome and seed, in the current step's sandboxes."""
-        assert self.evaluator is not None  # played inside `sandboxes`
-        return self.evaluator(genomes, seeds)
+        return self.sandboxes.play(genomes, seeds)
 
     # --- commit, verify, revert ---------------------------------------------------------------
 
@@ -411,7 +376,11 @@ class WeightsCycle(Cycle):
             return self.unloadable(exc, tree)
         new = NamedWeights(committed.tensors, self.kwargs(committed.policy_kwargs))
         seeds = self.seeds["verification"]
-        with self.sandboxes(self.verification_pool(tree)):
+        # The spare sandboxes loaded the cycle's own export: they serve if the commit is
+        # its base plus the weights alone (weights always travel as data).
+        sha = self.counters.commit
+        same_code = sha is not None and self.ledger.parent(sha) == self.base
+        with self.sandboxes.use(self.sandboxes.for_verification(tree, self.task, same_code)):
             done = self.play([new, self.incumbent], seeds)
         if done.errors:
             return f"the committed weights cannot be played: {next(iter(done.errors.values()))}"
@@ -423,19 +392,3 @@ class WeightsCycle(Cycle):
                 f"{mine:.2f}, the previous ones {theirs:.2f}: not above by the margin {margin}"
             )
         return None
-
-    def verification_pool(self, tree: Path) -> GymPool:
-        """Fresh sandboxes for the verification of the commit exported at `tree`.
-
-        The spare ones, started before the commit on the cycle's own export, serve
-        when the commit is the cycle's base plus the weights alone: the policy's
-        code they loaded is the commit's, and weights always travel as data. If
-        anything else moved the branch meanwhile, new sandboxes start on `tree`.
-        """
-        sha = self.counters.commit
-        spare, self.spare = self.spare, None
-        if spare is not None and sha is not None and self.ledger.parent(sha) == self.base:
-            return spare
-        if spare is not None:
-            spare.stop()
-        return self.pool(tree, "verify")

@@ -155,6 +155,7 @@ def evolve(
     plot_every: int = 10,
     title: str = "",
     validate: Validate | None = None,
+    final_plot: bool = True,
 ) -> RunResult:
     """Run generations until the budget is spent; resume from `run_dir`'s checkpoint if any.
 
@@ -167,6 +168,7 @@ def evolve(
         run_dir: where the checkpoint and the curve go; None keeps nothing.
         observers: called with each generation's record; an observer's error is logged.
         plot_every: redraw the PNG every this many generations (and at the end).
+        final_plot: draw the PNG at the end (a caller may draw it later, off its path).
         title: the PNG's title.
         validate: when a generation's best reaches the budget's target, that genome's
             mean on held-out episodes, which must reach it too before the run stops: a
@@ -193,7 +195,7 @@ def evolve(
                 observer(record)
             except Exception:
                 log.exception("observer %r failed at generation %d", observer, record.generation)
-    if directory is not None and run.history:
+    if directory is not None and run.history and final_plot:
         curve.write_png(directory / CURVE_PNG, [r.row() for r in run.history], title)
     if run.champion is None:
         run.champion, run.champion_fitness = strategy.ask()[0], -math.inf

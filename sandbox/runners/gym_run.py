@@ -187,18 +187,12 @@ def rollout(
     no returns; the others go on. Environments come from `stock` when given (a
     long-lived runner keeps them between calls: every episode starts with a seeded reset).
     """
-    import numpy as np
-
     n_pol, n_seeds = len(policies), len(seeds)
     stock = stock or EnvStock(env_id, env_kwargs)
     flat = stock.take(n_pol * n_seeds)
     envs = [flat[i * n_seeds : (i + 1) * n_seeds] for i in range(n_pol)]
     space = envs[0][0].action_space if envs else None
-    obs_shape = envs[0][0].observation_space.shape if envs else ()
-    obs = np.zeros((n_pol, n_seeds, *obs_shape), dtype=np.float32)
-    for i in range(n_pol):
-        for j, seed in enumerate(seeds):
-            obs[i, j] = envs[i][j].reset(seed=int(seed))[0]
+    obs = _reset(envs, seeds)
     limit = min((x for x in (max_steps, stock.limit) if x), default=None)
     returns = [[0.0] * n_seeds for _ in range(n_pol)]
     lengths = [[0] * n_seeds for _ in range(n_pol)]
@@ -233,6 +227,18 @@ def rollout(
         "errors": errors,
         "env_steps": sum(map(sum, lengths)),
     }
+
+
+def _reset(envs: list[list[Any]], seeds: Sequence[int]) -> Any:
+    """Reset environment [i][j] with seed j; the first observations, [policies, seeds, ...]."""
+    import numpy as np
+
+    shape = envs[0][0].observation_space.shape if envs else ()
+    obs = np.zeros((len(envs), len(seeds), *shape), dtype=np.float32)
+    for i, row in enumerate(envs):
+        for j, seed in enumerate(seeds):
+            obs[i, j] = row[j].reset(seed=int(seed))[0]
+    return obs
 
 
 def _step(

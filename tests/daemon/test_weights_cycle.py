@@ -22,6 +22,7 @@ import pytest
 import torch
 
 from daemon.cycles import run_cycle
+from daemon.cycles.sandboxes import CycleSandboxes
 from daemon.cycles.weights import WeightsCycle
 from daemon.ledger import Ledger, open_ledger
 from daemon.paths import PROJECT_ROOT
@@ -231,7 +232,7 @@ def test_a_verification_failure_is_reverted(docker_backend, tmp_path, monkeypatc
 
     def play(self, genomes, seeds):
         done = real_play(self, genomes, seeds)
-        if not self.evaluator.name.endswith("-verify"):
+        if not self.sandboxes.current.name.endswith("-verify"):
             return done
         returns = done.returns.copy()
         returns[0] = 0.0
@@ -249,6 +250,57 @@ def test_a_verification_failure_is_reverted(docker_backend, tmp_path, monkeypatc
     [revert, commit] = open_ledger(spec).log("pole")
     assert revert["trailers"]["Reverts"] == commit["sha"] == report.commit and commit["reverted"]
     assert not (state / "runs" / "pole" / "genome.safetensors").exists()
+
+
+def spy_on_verification(monkeypatch) -> list[bool]:
+    """Whether each verification may use the spare sandboxes (its code is theirs)."""
+    verifications: list[bool] = []
+    real_choice = CycleSandboxes.for_verification
+
+    def for_verification(self, tree, task, same_code):
+        verifications.append(same_code)
+        pool = real_choice(self, tree, task, same_code)
+        assert (pool is self.pools[1]) == same_code  # the spare, started during evolution
+        return pool
+
+    monkeypatch.setattr(CycleSandboxes, "for_verification", for_verification)
+    return verifications
+
+
+def test_the_spare_sandboxes_verify_a_commit_of_the_weights_alone(
+    docker_backend, tmp_path, monkeypatch
+):
+    verifications = spy_on_verification(monkeypatch)
+    targets, state = make_target(tmp_path)
+    report, _ = cycle(targets, state, docker_backend)
+    assert report.status == "accepted", report.reason
+    assert verifications == [True]
+
+
+def test_the_spare_sandboxes_verify_only_the_code_they_loaded(
+    docker_backend, tmp_path, monkeypatch
+):
+    # A person commits to the target's repository while the cycle searches: the
+    # weights commit lands on top of theirs, so the sandboxes started on the
+    # cycle's own export may not verify it; fresh ones start on the commit's.
+    real_search = WeightsCycle.search
+    verifications = spy_on_verification(monkeypatch)
+
+    def search(self, *args):
+        found = real_search(self, *args)
+        (self.spec.repo / "NOTES.md").write_text("a person's note\n")
+        git(self.spec.repo, "add", "NOTES.md")
+        git(self.spec.repo, "commit", "-q", "-m", "notes")
+        return found
+
+    monkeypatch.setattr(WeightsCycle, "search", search)
+    targets, state = make_target(tmp_path)
+    report, spec = cycle(targets, state, docker_backend)
+    assert report.status == "accepted", report.reason
+    assert verifications == [False]
+    assert git(spec.repo, "log", "--format=%s").splitlines()[1] == "notes"
+    [verify] = [p for p in state.glob("snapshots/pole/*") if (p / "NOTES.md").exists()]
+    assert (verify / "weights").is_dir()  # the new sandboxes ran on the commit's export
 
 
 KILL_DURING_EVOLUTION = textwrap.dedent(
