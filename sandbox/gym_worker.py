@@ -81,6 +81,7 @@ class GymWorker:
         """Why the target cannot be played here, once the sandbox said so."""
         self.result: Result | None = None
         self.started = time.monotonic()
+        self.busy = 0.0
         self.ended = threading.Event()
         job = serve_job(tree, task, limits, lifetime, self.port, name)
         self.thread = threading.Thread(target=self._run, args=(backend, job), daemon=True)
@@ -108,12 +109,15 @@ class GymWorker:
             TargetBroken: the target cannot be loaded in the sandbox.
         """
         sock = self._connected()
-        self.send(doc, blob)
-        sock.settimeout(self.limits.timeout + SLACK)
+        asked = time.monotonic()
         try:
+            self.send(doc, blob)
+            sock.settimeout(self.limits.timeout + SLACK)
             reply, _ = frames.receive(sock, max_document=self.limits.result)
         except (OSError, frames.FrameError) as exc:
             raise WorkerLost(self._lost(f"no answer: {exc}")) from None
+        finally:
+            self.busy += time.monotonic() - asked
         if not isinstance(reply, dict):
             raise WorkerLost(self._lost(f"an answer that is not a document: {reply!r:.200}"))
         return reply
@@ -151,6 +155,7 @@ class GymWorker:
             error = hello.get("error") if isinstance(hello, dict) else None
             self.broken = str(error or f"an unexpected greeting {hello!r:.200}")
             raise TargetBroken(self.broken)
+        self.busy += _seconds(hello.get("startup"))  # its imports, as it measured them
         self.sock = sock
         return sock
 
@@ -193,10 +198,8 @@ class GymWorker:
 
     @property
     def seconds(self) -> float:
-        """Seconds the sandbox has run (or ran)."""
-        if self.result is not None:
-            return self.result.wall_time
-        return time.monotonic() - self.started
+        """Seconds the sandbox worked: its start-up and its requests (not its idle waits)."""
+        return self.busy
 
 
 def serve_job(
@@ -220,3 +223,12 @@ def serve_job(
         name=name,
         port=port,
     )
+
+
+def _seconds(value: Any) -> float:
+    """A duration the sandbox reported, or 0 for anything that is not a sane one."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return seconds if 0.0 <= seconds < STARTUP else 0.0

@@ -22,6 +22,7 @@ import json
 import os
 import socket
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from . import frames
 from .gym_run import Player, RunnerError
 
 SOCKET = "gym.sock"
+STARTED = time.monotonic()
 
 
 def _connect(port: str) -> socket.socket:
@@ -86,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         frames.send(sock, {"error": f"the evaluator failed to start: {exc!r}"})
         return 2
-    frames.send(sock, {"ready": True})
+    frames.send(sock, {"ready": True, "startup": round(time.monotonic() - STARTED, 3)})
     serve(sock, player, float(payload["request_timeout"]))
     return 0
 

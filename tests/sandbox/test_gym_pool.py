@@ -66,6 +66,9 @@ def test_returns_per_genome_and_seed(pool):
     again = pool(genomes, SEEDS)  # the same sandboxes, their environments reused
     assert again.returns.tolist() == run.returns.tolist()
     assert all(w is not None for w in pool.workers) and pool.replaced == 0
+    # Sandbox time is start-up and requests: a pool waiting for its next request costs none.
+    busy = pool.sandbox_seconds
+    assert busy > 0 and pool.sandbox_seconds == busy
 
 
 @pytest.mark.docker
