@@ -73,7 +73,7 @@ def test_show_and_list_a_weights_target(tmp_path):
     common = ["--state", str(tmp_path)]  # the shipped targets/ folder
     shown = json.loads(nmctl("targets", "show", "cartpole", "--json", *common).stdout)
     assert shown["kind"] == "weights" and shown["env"] == "CartPole-v1"
-    assert shown["evolution"]["method"] == "dualmixture"
+    assert shown["evolution"]["method"] == "cmaes"
     assert shown["evaluation"]["holdout"] >= 30
     text = nmctl("targets", "show", "cartpole", *common).stdout
     assert 'kind = "weights"' in text and "[evolution]" in text
