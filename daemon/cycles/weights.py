@@ -306,14 +306,15 @@ class WeightsCycle(Cycle):
         self.sandboxes.in_background(draw, lambda: curve.write_png(path, rows, title))
 
     def finalists(self, result: RunResult, strategy: Any) -> list[Genome]:
-        """The run's champion and the best of its last generation (its elite, or the ES center)."""
+        """The champion, the best validated genome, the last generation's best (or mean)."""
         keep = (
             1
             if self.config.evolution.method in FIXED_SHAPE
             else max(1, self.config.evolution.elite)
         )
+        validated = [] if result.validated is None else [result.validated]
         out: list[Genome] = []
-        for genome in [result.champion, *strategy.ask()[:keep]]:
+        for genome in [result.champion, *validated, *strategy.ask()[:keep]]:
             if not any(genome.same_bits(o) for o in out):
                 out.append(genome)
         return out

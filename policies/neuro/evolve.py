@@ -132,6 +132,8 @@ class RunResult:
     """Which budget limit ended the run."""
     resumed_at: int = 0
     """The generation the run resumed from (0: a fresh start)."""
+    validated: Genome | None = None
+    """The genome with the best validation mean of the run, where the run validated any."""
 
     @property
     def env_steps(self) -> int:
@@ -199,7 +201,9 @@ def evolve(
         curve.write_png(directory / CURVE_PNG, [r.row() for r in run.history], title)
     if run.champion is None:
         run.champion, run.champion_fitness = strategy.ask()[0], -math.inf
-    return RunResult(run.champion, run.champion_fitness, run.history, stopped, run.resumed_at)
+    return RunResult(
+        run.champion, run.champion_fitness, run.history, stopped, run.resumed_at, run.validated
+    )
 
 
 def _reached(record: GenerationRecord) -> float:
@@ -217,6 +221,8 @@ class _Run:
     champion: Genome | None = None
     champion_fitness: float = -math.inf
     resumed_at: int = 0
+    validated: Genome | None = None
+    validated_mean: float = -math.inf
 
 
 def _resume(directory: Path, strategy: Strategy, rng: np.random.Generator) -> _Run:
@@ -226,6 +232,7 @@ def _resume(directory: Path, strategy: Strategy, rng: np.random.Generator) -> _R
     rng.bit_generator.state = state["rng"]
     history = [GenerationRecord.from_row(r) for r in state["history"]]
     log.info("resuming %s at generation %d", directory, len(history))
+    validated = state.get("validated")
     return _Run(
         history,
         int(state["env_steps"]),
@@ -233,6 +240,8 @@ def _resume(directory: Path, strategy: Strategy, rng: np.random.Generator) -> _R
         Genome.from_state(state["champion"]),
         float(state["champion_fitness"]),
         len(history),
+        None if validated is None else Genome.from_state(validated),
+        float(state.get("validated_mean", -math.inf)),
     )
 
 
@@ -265,6 +274,8 @@ def _generation(
     stats = _finite_stats(stats)
     if validate is not None and target is not None and fitness[top] >= target:
         stats["validated"] = float(validate(genomes[top]))
+        if stats["validated"] > run.validated_mean:  # kept, whatever happens next
+            run.validated, run.validated_mean = genomes[top], stats["validated"]
         if stats["validated"] >= target:  # the run ends with it: it is the champion
             run.champion, run.champion_fitness = genomes[top], float(fitness[top])
     record = GenerationRecord(
@@ -303,6 +314,11 @@ def _checkpoint(
             "strategy": strategy.state_dict(),
             "champion": run.champion.to_state(),
             "champion_fitness": run.champion_fitness,
+            **(
+                {}
+                if run.validated is None
+                else {"validated": run.validated.to_state(), "validated_mean": run.validated_mean}
+            ),
         },
     )
     rows = [r.row() for r in run.history]

@@ -153,6 +153,7 @@ def test_the_target_stops_a_run_only_once_validation_confirms_it(tmp_path):
     assert done.stopped == "reached the target return -0.5"
     assert checked[-1] is done.history[-1] and checked[0].generation < checked[1].generation
     assert done.champion_fitness == done.history[-1].best  # the validated genome
+    assert done.validated is done.champion  # the best validation mean of the run
     assert (tmp_path / CURVE_PNG).exists()  # a stat missing from some rows still plots
 
     resumed = evolve(
@@ -164,6 +165,7 @@ def test_the_target_stops_a_run_only_once_validation_confirms_it(tmp_path):
         validate=lambda genome: pytest.fail("a finished run validates nothing again"),
     )
     assert len(resumed.history) == len(done.history)
+    assert resumed.validated is not None and resumed.validated.same_bits(done.validated)
 
 
 def test_without_validation_the_training_best_stops_the_run(tmp_path):
