@@ -3,10 +3,11 @@
 A `GymPool` keeps one sandbox per worker (`gym_worker.GymWorker`): torch, the
 environment and the policy are loaded once, and each population costs its
 environment steps plus the milliseconds of sending weights and returns. A
-population is cut into one slice per worker, played side by side. A worker
-that dies or hangs is killed, replaced, and its slice played again by the new
-one (up to `retries` times): episodes depend only on the weights and the
-seeds, so the generation's results are the same as if nothing had happened.
+population is cut into a few slices per worker, which the workers take from a
+shared queue. A worker that dies or hangs is killed, replaced, and its slice
+played again by the new one (up to `retries` times): episodes depend only on
+the weights and the seeds, so the generation's results are the same as if
+nothing had happened.
 """
 
 from __future__ import annotations
@@ -110,10 +111,11 @@ class GymPool:
 
     def stop(self) -> None:
         """Tell every sandbox to quit, without waiting: `close` waits (and kills laggards)."""
-        self.stopping += [w for w in self.workers if w is not None]
+        running = [w for w in self.workers if w is not None]
         self.workers = [None] * len(self.workers)
-        for worker in self.stopping:
+        for worker in running:
             worker.stop()
+        self.stopping += running
 
     def close(self) -> None:
         """Stop every sandbox and wait until each has ended and is removed."""
@@ -126,7 +128,7 @@ class GymPool:
 
     @property
     def sandbox_seconds(self) -> float:
-        """Seconds of sandbox time so far, summed over sandboxes."""
+        """Sandbox seconds so far: every sandbox's start-up and requests, summed."""
         alive = [w for w in [*self.workers, *self.stopping] if w is not None]
         return self.spent + sum(w.seconds for w in alive)
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import logging
 import os
 import shutil
 import socket
@@ -30,8 +29,6 @@ from .job import PORT, SRC, Job, Limits, Outcome, Result
 from .runners import frames
 from .runners.gym_serve import SOCKET
 from .staging import port_folder
-
-log = logging.getLogger(__name__)
 
 GYM_ENV = {"PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 STARTUP = 60.0
