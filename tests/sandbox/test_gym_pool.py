@@ -11,6 +11,7 @@ from sandbox.gym_eval import GymTask, NamedWeights
 from sandbox.gym_pool import GymPool
 from sandbox.gym_worker import GymWorker
 from sandbox.job import Limits
+from sandbox.runners import gym_run
 
 EXAMPLE = Path(__file__).parents[2] / "targets" / "examples" / "cartpole"
 TASK = GymTask("CartPole-v1", "policy:Policy", {"obs_dim": 4, "act_dim": 2, "hidden": [4]})
@@ -211,18 +212,21 @@ def test_bubblewrap_sandboxes_serve_too(bwrap_backend, tree, tmp_path):
     assert run.errors == {} and run.returns[0].tolist() == [500.0, 500.0]
 
 
-def test_batched_episodes_equal_episodes_played_alone():
-    """The lockstep batch (one forward over genomes) gives each genome what it gets alone."""
+def torch_policies(count: int, seed: int) -> list:
+    """Random policies of the task's network, built as the runner builds them."""
     import torch
 
-    from sandbox.runners import gym_run
-
     cls = gym_run.load_class("policy:Policy", str(EXAMPLE))
-    rng = np.random.default_rng(1)
-    policies = [
+    rng = np.random.default_rng(seed)
+    return [
         gym_run.build_policy(cls, TASK.network_kwargs, torch.from_numpy(rng.normal(size=SIZE)))
-        for _ in range(3)
+        for _ in range(count)
     ]
+
+
+def test_batched_episodes_equal_episodes_played_alone():
+    """The lockstep batch (one forward over genomes) gives each genome what it gets alone."""
+    policies = torch_policies(3, seed=1)
     together = gym_run.rollout("CartPole-v1", policies, SEEDS)
     alone = [gym_run.rollout("CartPole-v1", [p], SEEDS)["returns"][0] for p in policies]
     assert together["returns"] == alone
@@ -231,16 +235,7 @@ def test_batched_episodes_equal_episodes_played_alone():
 
 def test_reused_environments_play_as_fresh_ones():
     """A long-lived runner keeps its environments: a seeded reset makes them as new."""
-    import torch
-
-    from sandbox.runners import gym_run
-
-    cls = gym_run.load_class("policy:Policy", str(EXAMPLE))
-    rng = np.random.default_rng(2)
-    policies = [
-        gym_run.build_policy(cls, TASK.network_kwargs, torch.from_numpy(rng.normal(size=SIZE)))
-        for _ in range(4)
-    ]
+    policies = torch_policies(4, seed=2)
     stock = gym_run.EnvStock("CartPole-v1")
     first = gym_run.rollout("CartPole-v1", policies[:2], [5, 6, 7], stock=stock)
     reused = gym_run.rollout("CartPole-v1", policies[2:], [1, 2, 3], stock=stock)
