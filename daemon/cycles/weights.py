@@ -291,6 +291,7 @@ class WeightsCycle(Cycle):
             run_dir=run_dir,
             observers=[observe],
             title=self.title(),
+            plot_every=0,  # generations take milliseconds: the CSV is the live curve
             final_plot=False,  # drawn by `plot` while the cycle goes on
         )
 

@@ -106,13 +106,14 @@ def test_a_worker_killed_mid_generation_is_replaced_with_identical_results(pool,
     killed: list[GymWorker] = []
     send = GymWorker.send
 
-    def send_then_die(self, doc, blob=b""):
-        send(self, doc, blob)
+    def die_then_send(self, doc, blob=b""):
         if doc.get("op") == "evaluate" and not killed:
             killed.append(self)
-            self.kill()  # the sandbox dies while it plays its slice
+            self.kill()  # the sandbox dies as its slice of the generation is sent
+            assert self.ended.wait(60)
+        send(self, doc, blob)
 
-    monkeypatch.setattr(GymWorker, "send", send_then_die)
+    monkeypatch.setattr(GymWorker, "send", die_then_send)
     disturbed = pool(genomes, SEEDS)
     assert len(killed) == 1 and killed[0] not in pool.workers
     assert pool.replaced == 1

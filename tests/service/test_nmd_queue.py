@@ -30,7 +30,8 @@ from ..daemon.test_weights_cycle import make_target as make_weights_target
 from ..daemon.test_weights_cycle import timeless
 from .helpers import until
 
-GENERATIONS = 6
+GENERATIONS = 300
+"""Generations of `pole` take milliseconds: enough of them to still run when a client asks."""
 ENDED = r"(accepted|rejected|reverted|waiting|stopped|error)"
 """How a cycle's last log line says it ended (its ROI line comes just before)."""
 SLACK = 1.5
@@ -47,10 +48,17 @@ def scale(values, factor):
 """
 
 
-def add_pole(root: Path, targets: Path, schedule: str, generations: int = GENERATIONS) -> None:
+def add_pole(
+    root: Path,
+    targets: Path,
+    schedule: str,
+    generations: int = GENERATIONS,
+    seconds: str = "3m",
+) -> None:
     """The tiny `pole` weights target, in `targets`, on `schedule`, acting at its first tick."""
     made, _ = make_weights_target(root, generations=generations)
     text = (made / "pole.toml").read_text().replace('cron = "0 3 * * *"', schedule)
+    text = text.replace('seconds = "3m"', f'seconds = "{seconds}"')
     (targets / "pole.toml").write_text(text + '\n[trigger]\npolicy = "change-rule"\n')
 
 
@@ -187,13 +195,14 @@ def test_nmd_starts_with_the_cheapest_target_and_logs_progress_every_10_s(
     targets, state = make_target(tmp_path / "calc")
     calc = (targets / "calc.toml").read_text().replace('cron = "0 3 * * *"', 'every = "1h"')
     (targets / "calc.toml").write_text(calc)  # budget: 120 s
-    add_pole(tmp_path / "pole", targets, 'every = "1h"', generations=12)  # budget: 3 min
+    # pole: as many generations as 25 s allow (its budget), long enough to need progress lines
+    add_pole(tmp_path / "pole", targets, 'every = "1h"', generations=100_000, seconds="25s")
     daemon = daemon_factory(targets, state, args=["--max-concurrent", "1"])
-    daemon.wait_for(r"due at start, cheapest first: calc \(~120s\), pole \(~180s\)")
-    assert "calc:" in daemon.wait_for(r"(calc|pole): scheduled cycle starts")
-    daemon.wait_for(rf"calc: cycle 1 {ENDED}")
-    daemon.wait_for(r"pole: scheduled cycle starts")
+    daemon.wait_for(r"due at start, cheapest first: pole \(~25s\), calc \(~120s\)")
+    assert "pole:" in daemon.wait_for(r"(calc|pole): scheduled cycle starts")
     daemon.wait_for(rf"pole: cycle 1 {ENDED}")
+    daemon.wait_for(r"calc: scheduled cycle starts")
+    daemon.wait_for(rf"calc: cycle 1 {ENDED}")
     assert daemon.stop() == 0
     for name in ("calc", "pole"):
         times = [
@@ -208,7 +217,9 @@ def test_nmd_starts_with_the_cheapest_target_and_logs_progress_every_10_s(
         next(at for at, line in daemon.arrivals if re.search(pattern, line))
         for pattern in (r"pole: scheduled cycle starts", rf"pole: cycle 1 {ENDED}")
     )
-    assert ended - began > 20.0  # twelve generations: long enough to need two lines
+    assert ended - began > 20.0  # 25 s of evolution: long enough to need two lines
     assert len(progress) >= int((ended - began) // (10.0 + SLACK)), (ended - began, progress)
-    pace = r"generation \d+/12, [\d,]+ env steps, best -?\d+\.\d, mean -?\d+\.\d, [\d,]+ steps/s"
+    pace = (
+        r"generation \d+/100000, [\d,]+ env steps, best -?\d+\.\d, mean -?\d+\.\d, [\d,]+ steps/s"
+    )
     assert any(re.search(pace, line) for line in progress), progress
