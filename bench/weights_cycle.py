@@ -27,8 +27,6 @@ from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -114,26 +112,13 @@ def cmaes_reference(seed: int) -> dict:
     """Plain CMA-ES on CartPole in this process, the target's settings, until validated."""
     import tomllib
 
+    from neuroevo import InProcess  # bench/, beside this script
+
     from policies.neuro import Budget, EvolutionConfig, MLPSpec, evolve
-    from sandbox.gym_eval import pack
-    from sandbox.runners import gym_run
 
     target = tomllib.loads((ROOT / "targets" / "cartpole.toml").read_text())
     kwargs = target["network_kwargs"]
-    player = gym_run.Player(
-        {
-            "src": str(ROOT / "targets" / "examples" / "cartpole"),
-            "env": {"id": "CartPole-v1"},
-            "policy": {"entry": "policy:Policy", "kwargs": kwargs},
-        }
-    )
-
-    class Played:
-        def __init__(self, genomes, seeds):
-            blob, entries = pack(genomes)
-            doc = player.evaluate(entries, seeds, np.frombuffer(blob, dtype="<f4"))
-            self.returns = np.array([doc["returns"][str(i)] for i in range(len(genomes))])
-            self.env_steps = doc["env_steps"]
+    play = InProcess("cartpole")
 
     evolution = target["evolution"]
     config = EvolutionConfig(
@@ -150,11 +135,11 @@ def cmaes_reference(seed: int) -> dict:
     started = time.perf_counter()
     run = evolve(
         config.strategy(spec),
-        Played,
+        play,
         Budget(env_steps=2_000_000, target=target["budget"]["stop_at"]),
         episodes=config.episodes,
         seed=seed,
-        validate=lambda genome: float(Played([genome], validation).returns.mean()),
+        validate=lambda genome: float(play([genome], validation).returns.mean()),
     )
     return {
         "seconds": time.perf_counter() - started,

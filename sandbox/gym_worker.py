@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 import shutil
 import socket
 import threading
@@ -66,11 +65,8 @@ class GymWorker:
         self.cancel = Cancel()
         self.port = port_folder(port_root)
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        path, fd = frames.short_path(str(self.port), SOCKET)
-        try:
+        with frames.short_path(str(self.port), SOCKET) as path:
             self.listener.bind(path)
-        finally:
-            os.close(fd)
         (self.port / SOCKET).chmod(0o666)  # the sandbox's user connects to it
         self.listener.listen(1)
         self.sock: socket.socket | None = None

@@ -11,10 +11,12 @@ Standard library only, like every runner.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import struct
+from collections.abc import Iterator
 from typing import Any
 
 HEADER = struct.Struct("<II")
@@ -63,11 +65,15 @@ def receive(
     return doc, _exactly(sock, blob_size) if blob_size else b""
 
 
-def short_path(directory: str, name: str) -> tuple[str, int]:
-    """A path to `directory/name` under the 108-byte limit of socket paths, and an fd to close.
+@contextlib.contextmanager
+def short_path(directory: str, name: str) -> Iterator[str]:
+    """A path to `directory/name` under the 108-byte limit of socket paths, for the block.
 
-    The path goes through ``/proc/self/fd`` of an open descriptor of the folder,
-    so a deep state directory still works.
+    The path goes through ``/proc/self/fd`` of a descriptor of the folder, open
+    while the block runs, so a deep state directory still works.
     """
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    return f"/proc/self/fd/{fd}/{name}", fd
+    try:
+        yield f"/proc/self/fd/{fd}/{name}"
+    finally:
+        os.close(fd)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import faulthandler
 import json
-import os
 import socket
 import sys
 import time
@@ -34,12 +33,9 @@ STARTED = time.monotonic()
 
 
 def _connect(port: str) -> socket.socket:
-    path, fd = frames.short_path(port, SOCKET)
-    try:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    with frames.short_path(port, SOCKET) as path:
         sock.connect(path)
-    finally:
-        os.close(fd)
     return sock
 
 

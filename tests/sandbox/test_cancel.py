@@ -38,8 +38,10 @@ def test_a_cancelled_job_is_killed_at_once(tmp_path):
     # bubblewrap register their own kill (tests/sandbox/test_gym_pool.py).
     tree = tmp_path / "tree"
     tree.mkdir(mode=0o755)
-    (tree / "ready.py").write_text("import sys, time\nprint('up', flush=True)\ntime.sleep(600)\n")
-    job = Job(tree=tree, command=["{python}", "/sandbox/src/ready.py"], limits=Limits(timeout=600))
+    (tree / "forever.py").write_text("import signal\nsignal.pause()\n")  # never ends by itself
+    job = Job(
+        tree=tree, command=["{python}", "/sandbox/src/forever.py"], limits=Limits(timeout=600)
+    )
     cancel, done = Cancel(), {}
     runner = threading.Thread(target=lambda: done.update(r=LocalBackend(tmp_path).run(job, cancel)))
     runner.start()
