@@ -22,6 +22,8 @@ debian_packages() {
     command -v bwrap >/dev/null || missing+=(bubblewrap)
     command -v git >/dev/null || missing+=(git)
     command -v systemd-analyze >/dev/null || missing+=(systemd)
+    command -v ip >/dev/null || missing+=(iproute2)  # the tests' loopback Ray cluster
+    command -v nsenter >/dev/null || missing+=(util-linux)
     [ "${#missing[@]}" -eq 0 ] && return
     [ "$(id -u)" -eq 0 ] || die "missing ${missing[*]}; run as root or: sudo apt-get install ${missing[*]}"
     say "installing Debian packages: ${missing[*]}"
@@ -66,7 +68,7 @@ python_env() {
     want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
     if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
         say "installing neuromutant and its dependencies"
-        "$VENV/bin/pip" install -q -e "$ROOT[weights,dev]"
+        "$VENV/bin/pip" install -q -e "$ROOT[weights,cluster,dev]"
         echo "$want" >"$stamp"
     fi
 }

@@ -88,3 +88,17 @@ class AlreadyRunning(Error):
             f"another nmd ({holder}) already runs on {state}; stop it first, "
             "or give this one another --state"
         )
+
+
+class SettingsError(Error):
+    """The settings file is unreadable, not TOML, or has a field it should not."""
+
+    def __init__(self, path: Path | str, field: str | None, message: str) -> None:
+        where = f"{path}: {field}: " if field else f"{path}: "
+        super().__init__(where + message)
+        self.path = str(path)
+        self.field = field
+
+
+class ClusterError(Error):
+    """The Ray cluster cannot be reached or used; the message says which and why."""

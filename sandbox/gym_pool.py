@@ -89,11 +89,11 @@ class GymPool:
         self.name = name
         self.retries = retries
         self.lifetime = lifetime
-        self.workers: list[GymWorker | None] = [None] * max(1, workers)
+        self.workers: list[Any] = [None] * max(1, workers)
         self.spent = 0.0
         """Seconds of sandboxes already closed."""
         self.replaced = 0
-        self.stopping: list[GymWorker] = []
+        self.stopping: list[Any] = []
         """Sandboxes told to quit, not yet waited for."""
         self.executor = ThreadPoolExecutor(max_workers=len(self.workers))
 
@@ -237,18 +237,21 @@ class GymPool:
 
     # --- the sandboxes ------------------------------------------------------------------------
 
-    def _worker(self, k: int) -> GymWorker:
+    def _worker(self, k: int) -> Any:
         worker = self.workers[k]
         if worker is None:
-            worker = self.workers[k] = GymWorker(
-                self.backend,
-                self.tree,
-                self.task,
-                self.limits,
-                port_root=self.port_root,
-                lifetime=self.lifetime,
-                name=f"{self.name}-{k}",
-            )
+            # A cluster backend keeps its sandboxes on its nodes (`cluster.remote_gym`).
+            spawn = getattr(self.backend, "gym_worker", None)
+            options = {
+                "port_root": self.port_root,
+                "lifetime": self.lifetime,
+                "name": f"{self.name}-{k}",
+            }
+            if spawn is not None:
+                worker = spawn(self.tree, self.task, self.limits, **options)
+            else:
+                worker = GymWorker(self.backend, self.tree, self.task, self.limits, **options)
+            self.workers[k] = worker
         return worker
 
     def _retire(self, k: int) -> None:

@@ -29,9 +29,11 @@ from .fakes.local_backend import LocalBackend
 
 _CLIENTS: list[docker.DockerClient] = []
 
-DOCKER_FIXTURES = frozenset({"docker_client", "docker_backend"})
+DOCKER_FIXTURES = frozenset({"docker_client", "docker_backend", "loopback_cluster"})
 BWRAP_FIXTURES = frozenset({"bwrap_backend"})
-SLOW_FIXTURES = frozenset({"daemon_factory"})  # tests/daemon/test_nmd.py: starts a real nmd
+SLOW_FIXTURES = frozenset(
+    {"daemon_factory", "loopback_cluster"}  # a real nmd (tests/daemon/test_nmd.py), Ray nodes
+)
 BY_NODE_ID: dict[str, frozenset[str]] = {
     # Starts a real nmd (Docker is its default backend) without `daemon_factory`.
     "tests/daemon/test_weights_cycle.py::"

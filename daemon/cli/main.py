@@ -13,7 +13,17 @@ import sys
 import traceback
 
 from daemon import logs
-from daemon.cli import control, cycle, history, sandbox, service, targets, trigger, watch
+from daemon.cli import (
+    cluster,
+    control,
+    cycle,
+    history,
+    sandbox,
+    service,
+    targets,
+    trigger,
+    watch,
+)
 from daemon.errors import Error
 from policies.errors import Error as PoliciesError
 from sandbox.errors import Error as SandboxError
@@ -21,7 +31,7 @@ from sandbox.errors import Error as SandboxError
 EXPECTED = (Error, SandboxError, PoliciesError)
 """The roots of every error that says what is wrong: shown as one line, not a traceback."""
 
-GROUPS = (targets, cycle, history, control, watch, trigger, sandbox, service)
+GROUPS = (targets, cycle, history, control, watch, trigger, sandbox, cluster, service)
 """The command modules, in the order `nmctl --help` lists their commands."""
 
 

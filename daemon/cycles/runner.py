@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from daemon.cluster.connect import placement
 from daemon.cycles.base import Cycle, CycleContext
 from daemon.cycles.events import Progress, ignore
 from daemon.cycles.learn import Lessons
@@ -82,10 +83,13 @@ def run_cycle(
     Raises:
         TargetBusy: another process is running a cycle of this target.
         LedgerError: the repository cannot be opened.
+        ClusterError: the target evaluates on a cluster that cannot be reached, and its
+            settings say to fail then.
     """
     if not 0.0 < share <= 1.0:
         raise ValueError(f"budget share must be in (0, 1], got {share}")
     lessons = Lessons(spec, store, forced=forced, decision=decision, ordering=ordering)
+    spec, backend = placement(spec, backend, state)
     with target_lock(state, spec.name):
         ledger = open_ledger(spec)
         try:

@@ -149,6 +149,9 @@ class SandboxSpec(_Strict):
     """Sandboxes (batches) evaluated at once."""
     batch: int = Field(16, gt=0, le=1000)
     """Candidates per batch: one container, a fork per candidate."""
+    where: Literal["local", "cluster"] = "local"
+    """local: this machine's sandboxes; cluster: the Ray cluster's nodes, each in its own
+    Docker sandbox, as many at once as it has CPUs (see docs/cluster.md)."""
 
     @field_validator("memory")
     @classmethod

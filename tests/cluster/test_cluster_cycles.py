@@ -1,0 +1,200 @@
+"""Cycles evaluated on a real two-node Ray cluster on loopback, against the same cycles here.
+
+Each cycle is a real `nmctl cycle NAME --local` run inside the cluster's
+network namespace, with ``[sandbox] where = "cluster"``: candidates and
+genomes are evaluated by the nodes, each in its own Docker sandbox, while
+git and the store stay with nmctl. The same target evaluated on this machine
+must make the same commit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from safetensors import safe_open
+
+from daemon.cluster.settings import ADDRESS
+from sandbox import owner, reaper
+
+from ..targets.test_alpha_example import ALPHA, DEFECTS, fixed
+
+ROOT = Path(__file__).resolve().parents[2]
+NMCTL = [sys.executable, "-m", "daemon.cli.main"]
+
+ALPHA_TARGET = """\
+name = "{name}"
+repo = "{{state}}/bots/{name}"
+example = "{example}"
+files = ["alpha/*.py"]
+tests = ["tests"]
+[budget]
+candidates = {candidates}
+[sandbox]
+memory = "512m"
+timeout = "30s"
+parallel = 2
+batch = 25
+where = "{where}"
+"""
+
+
+def _alpha_example(tmp_path: Path, left: str) -> Path:
+    """The alpha example with every shipped defect fixed but `left`."""
+    example = tmp_path / f"alpha-{left}"
+    shutil.copytree(ALPHA, example)
+    others = [name for name in DEFECTS if name != left]
+    for path, text in fixed(others).items():
+        (example / path).write_text(text)
+    return example
+
+
+def _cartpole_target(where: str) -> str:
+    text = (ROOT / "targets" / "cartpole.toml").read_text()
+    text = text.replace(
+        'example = "examples/cartpole"', f'example = "{ROOT}/targets/examples/cartpole"'
+    )
+    return text.replace("parallel = 2", f'parallel = 2\nwhere = "{where}"')
+
+
+def _cycle(tmp_path: Path, name: str, target: str, cluster=None) -> tuple[dict, Path]:
+    """Run one forced cycle of a fresh target; its JSON report and its repository."""
+    where = "cluster" if cluster else "local"
+    targets, state = tmp_path / f"targets-{where}", tmp_path / f"state-{where}"
+    targets.mkdir(exist_ok=True)
+    (targets / f"{name}.toml").write_text(target)
+    argv = [
+        *NMCTL,
+        "cycle",
+        name,
+        "--local",
+        "--json",
+        "--targets",
+        str(targets),
+        "--state",
+        str(state),
+    ]
+    env = {**os.environ, ADDRESS: cluster.address} if cluster else dict(os.environ)
+    options = {"cwd": ROOT, "env": env, "capture_output": True, "text": True, "timeout": 600}
+    done = cluster.command(argv, **options) if cluster else subprocess.run(argv, **options)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout), state / "bots" / name
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def _jobs_ran_on_every_node(cluster) -> bool:
+    return all(any((cluster.node_state(k) / "trees").glob("*")) for k in range(cluster.nodes))
+
+
+@pytest.mark.slow
+def test_a_code_cycle_on_the_cluster_makes_the_same_commit_as_here(tmp_path, loopback_cluster):
+    example = _alpha_example(tmp_path, "swapped_operands")
+    target = {
+        w: ALPHA_TARGET.format(name="alpha", example=example, candidates=3000, where=w)
+        for w in ("local", "cluster")
+    }
+    here, repo_here = _cycle(tmp_path, "alpha", target["local"])
+    there, repo_there = _cycle(tmp_path, "alpha", target["cluster"], loopback_cluster)
+    assert here["status"] == there["status"] == "accepted"
+    assert there["candidates"] == here["candidates"]
+    assert _git(repo_there, "rev-parse", "HEAD^{tree}") == _git(
+        repo_here, "rev-parse", "HEAD^{tree}"
+    )
+    assert _git(repo_there, "log", "-1", "--format=%s") == _git(
+        repo_here, "log", "-1", "--format=%s"
+    )
+    assert _jobs_ran_on_every_node(loopback_cluster)
+    assert _git(repo_there, "status", "--porcelain") == ""
+
+
+@pytest.mark.slow
+def test_a_weights_cycle_on_the_cluster_commits_the_same_weights_as_here(
+    tmp_path, loopback_cluster
+):
+    here, repo_here = _cycle(tmp_path, "cartpole", _cartpole_target("local"))
+    there, repo_there = _cycle(tmp_path, "cartpole", _cartpole_target("cluster"), loopback_cluster)
+    assert here["status"] == there["status"] == "accepted"
+    assert there["evolution"]["env_steps"] == here["evolution"]["env_steps"]
+    # The same tensors and metadata (safetensors writes its metadata in no fixed order).
+    files = [safe_open(r / "weights" / "policy.safetensors", "np") for r in (repo_here, repo_there)]
+    assert files[0].metadata() == files[1].metadata()
+    names = files[0].keys()
+    assert names == files[1].keys()
+    for key in names:
+        assert (files[0].get_tensor(key) == files[1].get_tensor(key)).all(), key
+
+
+@pytest.mark.slow
+def test_a_node_lost_mid_cycle_leaves_a_finished_cycle_and_a_clean_repository(
+    tmp_path, docker_client
+):
+    from daemon.cluster.loopback import LoopbackCluster
+
+    root = tmp_path / "cluster"
+    root.mkdir()
+    root.chmod(0o755)
+    with LoopbackCluster(root, nodes=2, cpus=1, port=6391) as cluster:
+        targets, state = tmp_path / "targets", tmp_path / "state"
+        targets.mkdir()
+        (targets / "alpha.toml").write_text(
+            ALPHA_TARGET.format(name="alpha", example=ALPHA, candidates=300, where="cluster")
+        )
+        argv = [
+            *NMCTL,
+            "cycle",
+            "alpha",
+            "--local",
+            "--json",
+            "--targets",
+            str(targets),
+            "--state",
+            str(state),
+        ]
+        env = {**os.environ, ADDRESS: cluster.address}
+        with subprocess.Popen(
+            cluster.inside(argv),
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as cycle:
+            _wait_for(lambda: _jobs_ran_on_every_node(cluster), "jobs on both nodes", cycle)
+            os.kill(cluster.raylet(1), signal.SIGKILL)
+            out, err = cycle.communicate(timeout=600)
+        assert cycle.returncode in (0, 1), err[-3000:]
+        assert out.startswith("{"), (out[:2000], err[-3000:])
+        report = json.loads(out)
+        if report["status"] == "error":  # ended cleanly, saying why
+            assert report["reason"]
+        else:
+            assert report["candidates"] == 300, report  # each counted once, none lost
+    repo = state / "bots" / "alpha"
+    assert _git(repo, "status", "--porcelain") == ""
+    left = docker_client.api.containers(all=True, filters={"label": reaper.PRODUCT_LABEL})
+    owners = [c["Labels"][reaper.OWNER_LABEL] for c in left]
+    assert not [o for o in owners if owner.alive(o)], "a container of a live process is left"
+    reaper.reap(docker_client)  # what the next job on any node does first
+    assert not docker_client.api.containers(all=True, filters={"label": reaper.PRODUCT_LABEL})
+
+
+def _wait_for(condition, what: str, process: subprocess.Popen, seconds: float = 120.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if process.poll() is not None:
+            pytest.fail(f"the cycle ended before {what}: {process.stderr.read()[-2000:]}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"no {what} within {seconds:.0f}s")
+        time.sleep(0.05)
