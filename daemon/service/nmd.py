@@ -21,7 +21,9 @@ from pathlib import Path
 
 from daemon import logs
 from daemon.cli.options import add_backend_options, add_targets
-from daemon.errors import AlreadyRunning, Error
+from daemon.cluster.connect import cluster_backend
+from daemon.cluster.settings import load_cluster
+from daemon.errors import AlreadyRunning, ClusterError, Error
 from daemon.paths import state_dir, targets_dir
 from daemon.service.control import Server, socket_path
 from daemon.service.scheduler import Service
@@ -44,9 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--max-concurrent",
         type=int,
-        default=max(1, (os.cpu_count() or 2) // 2),
+        default=None,
         help="cycles running at once across targets; the others wait in the queue, forced "
-        "ones first (default: half the cores)",
+        "ones first (default: half the cores, or of the Ray cluster's CPUs when one is "
+        "configured in settings.toml)",
     )
     parser.add_argument(
         "--stop-grace",
@@ -72,11 +75,26 @@ def hold_instance_lock(state: Path) -> int:
     return fd
 
 
+def concurrency(state: Path) -> int:
+    """Cycles at once by default: half the cores, of the Ray cluster's when one is configured."""
+    cores = os.cpu_count() or 2
+    settings = load_cluster(state)  # a wrong file stops the start, naming the field
+    if settings.address is not None:
+        try:
+            cpus = cluster_backend(settings).slots()
+        except ClusterError as exc:  # each cluster cycle says so again, and falls back or fails
+            log.warning("%s; counting this machine's cores only", exc)
+        else:
+            log.info("the Ray cluster at %s has %d CPUs", settings.address, cpus)
+            cores = max(cores, cpus)
+    return max(1, cores // 2)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `nmd` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.max_concurrent < 1:
+    if args.max_concurrent is not None and args.max_concurrent < 1:
         parser.error(f"--max-concurrent must be at least 1, not {args.max_concurrent}")
     logs.setup(args.verbose)
     faulthandler.enable()  # a hung or crashed daemon says where it was
@@ -87,10 +105,11 @@ def main(argv: list[str] | None = None) -> int:
         backend = open_backend(
             state, args.backend, allow_bwrap_fallback=args.allow_bwrap, image=args.image
         )
+        bound = args.max_concurrent or concurrency(state)
     except (Error, SandboxError, PoliciesError) as exc:
         log.error("cannot start: %s", exc)
         return 1
-    service = Service(state, targets_dir(args.targets), backend, max_concurrent=args.max_concurrent)
+    service = Service(state, targets_dir(args.targets), backend, max_concurrent=bound)
     stop = threading.Event()
 
     def on_stop(signum: int, _frame: object) -> None:

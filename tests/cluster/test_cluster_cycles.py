@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -198,3 +199,55 @@ def _wait_for(condition, what: str, process: subprocess.Popen, seconds: float = 
         if time.monotonic() > deadline:
             pytest.fail(f"no {what} within {seconds:.0f}s")
         time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_status_shows_every_node_ready_with_the_daemons_code(tmp_path, loopback_cluster):
+    argv = [*NMCTL, "cluster", "status", "--json", "--state", str(tmp_path / "state")]
+    env = {**os.environ, ADDRESS: loopback_cluster.address}
+    done = loopback_cluster.command(
+        argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    status = json.loads(done.stdout)
+    assert status["ok"] and status["address"] == loopback_cluster.address
+    assert len(status["nodes"]) == 2
+    for node in status["nodes"]:
+        assert node["alive"] and node["docker"] and node["same_code"], node
+        assert node["cpus"] == 1.0
+        assert node["image"].startswith("neuromutant-sandbox:offline-")
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:  # bound, never listening: connections are refused
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("unreachable", ["local", "fail"])
+def test_an_unreachable_cluster_falls_back_or_fails_with_one_line(
+    tmp_path, docker_client, unreachable
+):
+    example = _alpha_example(tmp_path, "swapped_operands")
+    targets, state = tmp_path / "targets", tmp_path / "state"
+    targets.mkdir()
+    state.mkdir(mode=0o700)
+    (targets / "alpha.toml").write_text(
+        ALPHA_TARGET.format(name="alpha", example=example, candidates=3000, where="cluster")
+    )
+    address = f"127.0.0.1:{_closed_port()}"
+    (state / "settings.toml").write_text(
+        f'[cluster]\naddress = "{address}"\nunreachable = "{unreachable}"\n'
+    )
+    argv = [*NMCTL, "cycle", "alpha", "--local", "--targets", str(targets), "--state", str(state)]
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    said = [line for line in done.stderr.splitlines() if address in line]
+    assert len(said) == 1, done.stderr[-3000:]
+    assert "unreachable" in said[0]
+    if unreachable == "local":
+        assert done.returncode == 0
+        assert "evaluating on this machine instead" in said[0]
+        assert "ACCEPTED" in done.stdout
+    else:
+        assert done.returncode == 1
+        assert said[0].startswith("nmctl: alpha: the Ray cluster at")

@@ -77,3 +77,37 @@ def test_a_cluster_target_without_a_configured_cluster_says_how_to_configure_one
         ClusterError, match=r"no Ray cluster is configured.*NEUROMUTANT_RAY_ADDRESS"
     ):
         placement(_spec(tmp_path, "cluster"), BACKEND, tmp_path)
+
+
+def test_nmd_counts_the_clusters_cpus_in_its_concurrency_bound(tmp_path, monkeypatch):
+    from daemon.service import nmd
+
+    (tmp_path / "settings.toml").write_text('[cluster]\naddress = "10.0.0.5:6379"\n')
+
+    class Cluster:  # stands for a reachable cluster of 16 CPUs (the real one: test_cluster_cycles)
+        def slots(self) -> int:
+            return 16
+
+    monkeypatch.setattr(nmd.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(nmd, "cluster_backend", lambda settings: Cluster())
+    assert nmd.concurrency(tmp_path) == 8
+
+
+def test_nmd_counts_its_own_cores_when_the_cluster_is_unreachable(tmp_path, monkeypatch, caplog):
+    from daemon.service import nmd
+
+    monkeypatch.setenv(ADDRESS, f"127.0.0.1:{_closed_port()}")
+    monkeypatch.setattr(nmd.os, "cpu_count", lambda: 4)
+    with caplog.at_level(logging.WARNING):
+        assert nmd.concurrency(tmp_path) == 2
+    assert "unreachable" in caplog.text and "this machine's cores only" in caplog.text
+    assert nmd.concurrency(tmp_path / "no-settings") == 2
+
+
+def test_nmd_refuses_to_start_on_a_wrong_settings_file(tmp_path):
+    from daemon.errors import SettingsError
+    from daemon.service import nmd
+
+    (tmp_path / "settings.toml").write_text('[cluster]\naddress = "nowhere"\n')
+    with pytest.raises(SettingsError, match=r"cluster\.address"):
+        nmd.concurrency(tmp_path)
