@@ -68,13 +68,11 @@ def run_cycle(
     """Run one cycle of `spec` under its lock; never leaves the repository dirty.
 
     Args:
-        spec: the target.
-        state: the state directory (locks, snapshots, run folders).
-        backend: the sandbox every candidate runs in.
+        spec: the target; `state`: the state folder (locks, snapshots, run folders).
+        backend: this machine's sandbox (a cluster's instead for ``where = "cluster"``).
         store: where the cycle, its candidates and what it taught are recorded.
         forced: requested by a person (`nmctl cycle`), not decided by the trigger.
-        share: the share of the target's budget (candidates, seconds, generations,
-            env steps) the trigger gave this cycle, in (0, 1].
+        share: the share of the target's budget the trigger gave this cycle, in (0, 1].
         decision: the id of the trigger decision that started a scheduled cycle.
         ordering: a code cycle's search order (default: the target's own).
         progress: told what the cycle does (`daemon.cycles.events`).
@@ -83,8 +81,7 @@ def run_cycle(
     Raises:
         TargetBusy: another process is running a cycle of this target.
         LedgerError: the repository cannot be opened.
-        ClusterError: the target evaluates on a cluster that cannot be reached, and its
-            settings say to fail then.
+        ClusterError: the target's cluster is unreachable and the settings say to fail.
     """
     if not 0.0 < share <= 1.0:
         raise ValueError(f"budget share must be in (0, 1], got {share}")
