@@ -47,6 +47,9 @@ def add_parsers(commands: options.Commands) -> None:
     )
     head.add_argument("--head", action="store_true", required=True, help="start the head node")
     head.add_argument("--port", type=int, default=DEFAULT_PORT, help="the head's port (6379)")
+    head.add_argument(
+        "--temp-dir", default=None, help="Ray's session folder for the cluster (/tmp/ray)"
+    )
     _node_options(head)
     head.set_defaults(func=cmd_start)
     join = sub.add_parser(
@@ -113,7 +116,8 @@ def _start(args: argparse.Namespace, role: list[str]) -> int:
 
 def cmd_start(args: argparse.Namespace) -> int:
     """`nmctl cluster start --head`."""
-    _start(args, ["--head", "--port", str(args.port), "--include-dashboard", "false"])
+    role = ["--head", "--port", str(args.port), "--include-dashboard", "false"]
+    _start(args, [*role, *(["--temp-dir", args.temp_dir] if args.temp_dir else [])])
     print(
         f"head started; join others with `nmctl cluster join THIS_HOST:{args.port}`, and set\n"
         f'[cluster] address = "THIS_HOST:{args.port}" in {settings_path(state_dir(args.state))}'

@@ -25,9 +25,11 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from daemon.paths import PROJECT_ROOT
 from sandbox.cluster.node import NODE_STATE
 
 PORT = 6390
+NMCTL = [sys.executable, "-m", "daemon.cli.main"]
 STOP_SECONDS = 5.0
 """Seconds the cluster's processes get to end on SIGTERM before SIGKILL."""
 
@@ -40,8 +42,6 @@ class LoopbackCluster:
         self.nodes, self.cpus, self.port = nodes, cpus, port
         self.holder: subprocess.Popen[bytes] | None = None
         self.address = f"127.0.0.1:{port}"
-        bin_dir = Path(sys.executable).parent
-        self.ray = str(bin_dir / "ray")
         self.temp = Path(tempfile.mkdtemp(prefix="nm-ray-"))
         """Ray's session folder: short, for the Unix socket paths inside it (108 bytes at most)."""
 
@@ -80,17 +80,17 @@ class LoopbackCluster:
         raise RuntimeError("the network namespace did not appear")
 
     def node_state(self, k: int) -> Path:
-        """Node `k`'s state folder (job files, unpacked trees)."""
-        return self.root / f"node-{k}"
+        """Node `k`'s state folder (job files, unpacked trees), as `nmctl cluster` sets it."""
+        return self.root / f"machine-{k}" / "node"
 
     def start_node(self, k: int) -> None:
-        """Start node `k`: the head for 0, a node joining it otherwise."""
-        head = ["--head", "--port", str(self.port), "--include-dashboard", "false"]
-        role = [*head, "--temp-dir", str(self.temp)] if k == 0 else ["--address", self.address]
-        argv = [self.ray, "start", *role, "--num-cpus", str(self.cpus), "--disable-usage-stats"]
-        done = self.command(
-            argv, env={NODE_STATE: str(self.node_state(k))}, capture_output=True, timeout=120
-        )
+        """Start node `k` with `nmctl cluster`: the head for 0, a node joining it otherwise."""
+        head = ["start", "--head", "--port", str(self.port), "--temp-dir", str(self.temp)]
+        role = head if k == 0 else ["join", self.address]
+        machine = self.node_state(k).parent
+        machine.mkdir(mode=0o700, exist_ok=True)
+        argv = [*NMCTL, "cluster", *role, "--num-cpus", str(self.cpus), "--state", str(machine)]
+        done = self.command(argv, cwd=PROJECT_ROOT, capture_output=True, timeout=300)
         if done.returncode != 0:
             output = (done.stdout + done.stderr).decode(errors="replace")[-2000:]
             raise RuntimeError(f"node {k} did not start ({' '.join(argv)}):\n{output}")

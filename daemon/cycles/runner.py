@@ -7,6 +7,7 @@ cycle never imports torch.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import threading
@@ -68,7 +69,8 @@ def run_cycle(
     """Run one cycle of `spec` under its lock; never leaves the repository dirty.
 
     Args:
-        spec: the target; `state`: the state folder (locks, snapshots, run folders).
+        spec: the target.
+        state: the state directory (locks, snapshots, run folders).
         backend: this machine's sandbox (a cluster's instead for ``where = "cluster"``).
         store: where the cycle, its candidates and what it taught are recorded.
         forced: requested by a person (`nmctl cycle`), not decided by the trigger.
@@ -87,29 +89,25 @@ def run_cycle(
         raise ValueError(f"budget share must be in (0, 1], got {share}")
     lessons = Lessons(spec, store, forced=forced, decision=decision, ordering=ordering)
     spec, backend = placement(spec, backend, state)
-    with target_lock(state, spec.name):
-        ledger = open_ledger(spec)
-        try:
-            recovered = ledger.recover()
-            cycle_id, number = store.start_cycle(spec.name, forced=forced, head=ledger.head())
-            context = CycleContext(
-                spec,
-                state,
-                backend,
-                store,
-                ledger,
-                cycle_id,
-                number,
-                progress or ignore,
-                stop or threading.Event(),
-                share,
-                lessons.ordering,
-            )
-            report = run_kind(context)
-            report.recovered = recovered
-            record_end(store, cycle_id, report)
-        finally:
-            ledger.close()
+    with target_lock(state, spec.name), contextlib.closing(open_ledger(spec)) as ledger:
+        recovered = ledger.recover()
+        cycle_id, number = store.start_cycle(spec.name, forced=forced, head=ledger.head())
+        context = CycleContext(
+            spec,
+            state,
+            backend,
+            store,
+            ledger,
+            cycle_id,
+            number,
+            progress or ignore,
+            stop or threading.Event(),
+            share,
+            lessons.ordering,
+        )
+        report = run_kind(context)
+        report.recovered = recovered
+        record_end(store, cycle_id, report)
     lessons.after(report)
     return report
 

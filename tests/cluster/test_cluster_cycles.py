@@ -95,6 +95,13 @@ def _git(repo: Path, *args: str) -> str:
     ).stdout
 
 
+def _trees(cluster) -> list[set[str]]:
+    """The trees each node has unpacked: one per target version it ran jobs of."""
+    return [
+        {p.name for p in (cluster.node_state(k) / "trees").glob("*")} for k in range(cluster.nodes)
+    ]
+
+
 def _jobs_ran_on_every_node(cluster) -> bool:
     return all(any((cluster.node_state(k) / "trees").glob("*")) for k in range(cluster.nodes))
 
@@ -125,7 +132,9 @@ def test_a_weights_cycle_on_the_cluster_commits_the_same_weights_as_here(
     tmp_path, loopback_cluster
 ):
     here, repo_here = _cycle(tmp_path, "cartpole", _cartpole_target("local"))
+    before = _trees(loopback_cluster)
     there, repo_there = _cycle(tmp_path, "cartpole", _cartpole_target("cluster"), loopback_cluster)
+    assert all(now - before[k] for k, now in enumerate(_trees(loopback_cluster)))  # both nodes
     assert here["status"] == there["status"] == "accepted"
     assert there["evolution"]["env_steps"] == here["evolution"]["env_steps"]
     # The same tensors and metadata (safetensors writes its metadata in no fixed order).
