@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 NODE_STATE = "NEUROMUTANT_NODE_STATE"
 """The environment variable naming a node's state folder (set by `nmctl cluster`)."""
 DEFAULT_STATE = Path("/var/lib/neuromutant-node")
+INTERRUPTIBLE = 0.5
+"""Seconds a task waits for its job at a time: Ray's cancel interrupts between waits."""
 REAP_EVERY = 10.0
 """Seconds between two sweeps for orphaned containers in one worker process."""
 
@@ -121,7 +123,8 @@ def run_job(job: Job, digest: str, data: bytes, code: str) -> Result:
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
-        thread.join()
+        while thread.is_alive():  # in steps: Ray's interrupt lands only between them
+            thread.join(INTERRUPTIBLE)
     except KeyboardInterrupt:
         cancel.set()
         thread.join(60.0)

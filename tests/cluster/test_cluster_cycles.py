@@ -260,3 +260,51 @@ def test_an_unreachable_cluster_falls_back_or_fails_with_one_line(
     else:
         assert done.returncode == 1
         assert said[0].startswith("nmctl: alpha: the Ray cluster at")
+
+
+CANCEL = """
+import json, sys, threading, time
+from pathlib import Path
+import docker
+from daemon.cluster.connect import cluster_backend
+from daemon.cluster.settings import ClusterSettings
+from sandbox.cancel import Cancel
+from sandbox.job import Job, Limits
+
+backend = cluster_backend(ClusterSettings(sys.argv[1]))
+never = "import signal; signal.pause()"
+limits = Limits(timeout=300)
+job = Job(Path(sys.argv[2]), ["{python}", "-c", never], limits=limits, name="cancel-me")
+cancel = Cancel()
+client = docker.from_env()
+
+def cancel_once_running():
+    label = {"label": "neuromutant.job=cancel-me", "status": "running"}
+    while not client.api.containers(filters=label):
+        time.sleep(0.05)
+    cancel.set()
+
+threading.Thread(target=cancel_once_running, daemon=True).start()
+started = time.monotonic()
+result = backend.run(job, cancel)
+ended = time.monotonic() - started
+mine = {"label": "neuromutant.job=cancel-me"}
+while client.api.containers(all=True, filters=mine) and time.monotonic() - started < 60:
+    time.sleep(0.05)  # the node removes it as its task ends, after the answer came back
+left = client.api.containers(all=True, filters=mine)
+print(json.dumps({"outcome": result.outcome.value, "seconds": ended, "left": len(left)}))
+"""
+
+
+@pytest.mark.slow
+def test_a_cancelled_job_is_ended_on_its_node_and_its_container_removed(tmp_path, loopback_cluster):
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    tree.chmod(0o755)
+    argv = [sys.executable, "-c", CANCEL, loopback_cluster.address, str(tree)]
+    done = loopback_cluster.command(argv, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["outcome"] == "killed"
+    assert report["seconds"] < 120  # not its 300 s limit
+    assert report["left"] == 0
