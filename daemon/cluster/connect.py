@@ -116,6 +116,12 @@ def placement(spec: TargetSpec, backend: Backend, state: Path) -> tuple[TargetSp
         log.warning("%s: %s; evaluating on this machine instead", spec.name, exc)
         return spec, backend
     slots = dispatch.slots(spec.config.sandbox.cpus)
+    log.info(
+        "%s: evaluating on the Ray cluster at %s, %d sandboxes at once",
+        spec.name,
+        settings.address,
+        slots,
+    )
     sandbox = spec.config.sandbox.model_copy(update={"parallel": slots})
     config = spec.config.model_copy(update={"sandbox": sandbox})
     return dataclasses.replace(spec, config=config), dispatch

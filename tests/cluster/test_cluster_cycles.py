@@ -308,3 +308,31 @@ def test_a_cancelled_job_is_ended_on_its_node_and_its_container_removed(tmp_path
     assert report["outcome"] == "killed"
     assert report["seconds"] < 120  # not its 300 s limit
     assert report["left"] == 0
+
+
+@pytest.mark.slow
+def test_nmd_drives_its_cycles_on_the_cluster(tmp_path, loopback_cluster):
+    targets, state = tmp_path / "targets", tmp_path / "state"
+    targets.mkdir()
+    (targets / "cartpole.toml").write_text(_cartpole_target("cluster"))
+    argv = [sys.executable, "-m", "daemon.service.nmd", "--targets", str(targets)]
+    env = {**os.environ, ADDRESS: loopback_cluster.address}
+    with subprocess.Popen(
+        loopback_cluster.inside([*argv, "--state", str(state)]),
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as nmd:
+        seen = []
+        for line in nmd.stderr:  # until the first cycle ends, or nmd does
+            seen.append(line)
+            if "cartpole: cycle 1 " in line and "ROI" not in line:
+                break
+        nmd.send_signal(signal.SIGTERM)
+        rest, _ = nmd.communicate(timeout=120)
+    log = "".join(seen)
+    assert "the Ray cluster at 127.0.0.1:" in log and "has 2 CPUs" in log
+    assert "cartpole: evaluating on the Ray cluster at 127.0.0.1:" in log
+    assert "cartpole: cycle 1 accepted" in log, (log + rest)[-3000:]
+    assert nmd.returncode == 0
