@@ -51,6 +51,7 @@ def add_parsers(commands: options.Commands) -> None:
         "--temp-dir", default=None, help="Ray's session folder for the cluster (/tmp/ray)"
     )
     _node_options(head)
+    options.add_json(head, "print what was started as JSON (Ray's own lines go to stderr)")
     head.set_defaults(func=cmd_start)
     join = sub.add_parser(
         "join",
@@ -59,6 +60,7 @@ def add_parsers(commands: options.Commands) -> None:
     )
     join.add_argument("address", metavar="ADDRESS", help="the head's HOST:PORT")
     _node_options(join)
+    options.add_json(join, "print what was started as JSON (Ray's own lines go to stderr)")
     join.set_defaults(func=cmd_join)
     status = sub.add_parser(
         "status",
@@ -78,6 +80,7 @@ def add_parsers(commands: options.Commands) -> None:
         description="Stop this machine's Ray node (`ray stop`); running tasks are retried "
         "elsewhere.",
     )
+    options.add_json(stop, "print the outcome as JSON (Ray's own lines go to stderr)")
     stop.set_defaults(func=cmd_stop)
 
 
@@ -96,43 +99,56 @@ def _ray() -> str:
     return found
 
 
-def _start(args: argparse.Namespace, role: list[str]) -> int:
+def _start(args: argparse.Namespace, role: list[str]) -> dict[str, Any]:
     from sandbox import image
     from sandbox.docker_backend import connect
 
     node = state_dir(args.state) / "node"
     built, fresh = image.build_offline(connect())
-    print(f"sandbox image {built.tag} ({'built' if fresh else 'up to date'})")
+    if not args.json:
+        print(f"sandbox image {built.tag} ({'built' if fresh else 'up to date'})")
     argv = [_ray(), "start", *role, "--disable-usage-stats"]
     if args.num_cpus is not None:
         argv += ["--num-cpus", str(args.num_cpus)]
     if args.node_ip_address:
         argv += ["--node-ip-address", args.node_ip_address]
-    done = subprocess.run(argv, env={**os.environ, NODE_STATE: str(node)}, check=False)
+    _run(args, argv, {**os.environ, NODE_STATE: str(node)})
+    return {"ok": True, "image": built.tag, "image_built": fresh, "node_state": str(node)}
+
+
+def _run(args: argparse.Namespace, argv: list[str], env: dict[str, str] | None = None) -> None:
+    """Run a `ray` command; with --json its output goes to stderr, leaving stdout to ours."""
+    output = sys.stderr if args.json else None
+    done = subprocess.run(argv, env=env, stdout=output, check=False)
     if done.returncode != 0:
         raise ClusterError(f"`{' '.join(argv)}` failed with status {done.returncode}")
-    return 0
 
 
 def cmd_start(args: argparse.Namespace) -> int:
     """`nmctl cluster start --head`."""
     role = ["--head", "--port", str(args.port), "--include-dashboard", "false"]
-    _start(args, [*role, *(["--temp-dir", args.temp_dir] if args.temp_dir else [])])
-    print(
+    data = _start(args, [*role, *(["--temp-dir", args.temp_dir] if args.temp_dir else [])])
+    settings = settings_path(state_dir(args.state))
+    text = (
         f"head started; join others with `nmctl cluster join THIS_HOST:{args.port}`, and set\n"
-        f'[cluster] address = "THIS_HOST:{args.port}" in {settings_path(state_dir(args.state))}'
+        f'[cluster] address = "THIS_HOST:{args.port}" in {settings}'
     )
+    options.emit(args, {**data, "port": args.port, "settings": str(settings)}, text)
     return 0
 
 
 def cmd_join(args: argparse.Namespace) -> int:
     """`nmctl cluster join ADDRESS`."""
-    return _start(args, ["--address", args.address])
+    data = _start(args, ["--address", args.address])
+    options.emit(args, {**data, "address": args.address}, f"joined {args.address}")
+    return 0
 
 
 def cmd_stop(args: argparse.Namespace) -> int:
     """`nmctl cluster stop`."""
-    return subprocess.run([_ray(), "stop"], check=False).returncode
+    _run(args, [_ray(), "stop"])
+    options.emit(args, {"ok": True}, "this machine's Ray processes are stopped")
+    return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
