@@ -27,7 +27,7 @@ from daemon.cycles.confirmation import confirm_winner
 from daemon.cycles.events import Evaluated, Phase
 from daemon.cycles.report import CycleReport
 from daemon.cycles.search import CandidateScheduler, Prioritised, improves, perfect
-from daemon.cycles.selection import forgeries, select
+from daemon.cycles.selection import forgeries, select, why_refused
 from daemon.cycles.stones import (
     apply_steps,
     echoes,
@@ -214,6 +214,7 @@ class CodeCycle(Cycle):
         limits = baseline.candidate_limits(self.limits)
         runs: dict[int, TestRun] = {}
         lock = threading.Lock()  # batches finish on several threads
+        stepped = {**sources, **(changed or {})}
         self.progress(Evaluated(0, total, baseline.score))
 
         def one_batch(batch: list[Mutation]) -> None:
@@ -234,7 +235,8 @@ class CodeCycle(Cycle):
                     runs[index[mutation]] = run
                     self.searched += run.result.wall_time
                     improved, repaired = self.judged(run, baseline)
-                    scheduler.record(mutation, improved=improved, perfect=repaired)
+                    settled = improved and self.committable(mutation, run, baseline, stepped)
+                    scheduler.record(mutation, improved=improved, perfect=repaired, settled=settled)
                 self.progress(Evaluated(len(runs), total, self.best(runs, baseline)))
 
         def worker() -> None:
@@ -257,6 +259,12 @@ class CodeCycle(Cycle):
     def judged(self, run: TestRun, baseline: Baseline) -> tuple[bool, bool]:
         """Whether `run` improves on `baseline`, and whether it is a repair."""
         return improves(run, baseline), perfect(run)
+
+    def committable(
+        self, mutation: Mutation, run: TestRun, baseline: Baseline, sources: dict[str, str]
+    ) -> bool:
+        """Whether an improving candidate could be committed: it does no harm (`why_refused`)."""
+        return why_refused(mutation, run, sources, baseline) is None
 
     def best(self, runs: dict[int, TestRun], baseline: Baseline) -> float:
         """The best score so far, for the progress stream."""

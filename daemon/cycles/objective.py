@@ -112,6 +112,12 @@ class ObjectiveCycle(CodeCycle):
         scores = values(self.objective, run)
         return scores is not None and self.gains(scores), False
 
+    def committable(
+        self, mutation: object, run: TestRun, baseline: Baseline, sources: dict[str, str]
+    ) -> bool:
+        """Every gain counts: a climb step is judged by its score, not by the repair rules."""
+        return True
+
     def gains(self, scores: np.ndarray) -> bool:
         """Whether `scores` beat the current code's on the same seeds by more than the noise.
 

@@ -72,11 +72,18 @@ class CandidateScheduler(Generic[T]):
             self.taken += taken
             return taken
 
-    def record(self, item: T, *, improved: bool, perfect: bool = False) -> None:
-        """An evaluated candidate: the first improvement starts the patience count."""
+    def record(
+        self, item: T, *, improved: bool, perfect: bool = False, settled: bool | None = None
+    ) -> None:
+        """An evaluated candidate: the first committable improvement starts the patience.
+
+        `settled` says it could be committed (default: `improved`). An improvement
+        refused to do no harm still teaches the order, but the search goes on as if
+        none was found: a program with several defects has others to find.
+        """
         with self._lock:
             self.order.observe(item, improved)
-            if improved:
+            if improved if settled is None else settled:
                 self.limit = min(self.limit, self.handed_out + self.patience)
             if perfect:
                 self.finished = True

@@ -56,18 +56,26 @@ def select(
         if not improves(run, baseline):
             continue
         mutation = mutations[index]
-        old = sources[mutation.path]
-        new = apply_mutation(old, mutation)
-        failing_here = baseline.running(mutation.path, mutation.line) - run.passing()
-        why = refusal(run, old, new, failing_here - baseline.excluded())
+        why = why_refused(mutation, run, sources, baseline)
         if why is not None:
             refused[index] = why
             continue
-        eligible.append((-run.score, diff_size(old, new), rank.get(index, len(rank)), index))
+        old = sources[mutation.path]
+        size = diff_size(old, apply_mutation(old, mutation))
+        eligible.append((-run.score, size, rank.get(index, len(rank)), index))
     if not eligible:
         return Selection(None, refused)
     index = min(eligible)[-1]
     return Selection((mutations[index], runs[index]), refused)
+
+
+def why_refused(
+    mutation: Mutation, run: TestRun, sources: dict[str, str], baseline: Baseline
+) -> str | None:
+    """Why an improving `mutation` of `sources` may not be committed (`refusal`), or None."""
+    old = sources[mutation.path]
+    failing_here = baseline.running(mutation.path, mutation.line) - run.passing()
+    return refusal(run, old, apply_mutation(old, mutation), failing_here - baseline.excluded())
 
 
 FORGERY_SIGNS = ("forgery", "tampered")

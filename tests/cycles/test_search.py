@@ -67,6 +67,21 @@ def test_the_first_improvement_leaves_only_patience_more_candidates():
     assert (1, True) in order.observed
 
 
+def test_an_improvement_refused_to_do_no_harm_teaches_the_order_but_starts_no_patience():
+    s, order = scheduler(items=range(12), patience=3)
+    first = s.take()
+    s.record(first[1], improved=True, settled=False)  # a partial gain that may not be committed
+    assert (1, True) in order.observed
+    assert sum(len(b) for b in drain(s)) == 8  # the search goes on to the end of the order
+
+
+def test_the_first_committable_improvement_starts_the_patience():
+    s, _ = scheduler(patience=3)
+    s.record(s.take()[0], improved=True, settled=False)
+    s.record(s.take()[0], improved=True, settled=True)  # 8 handed out, then patience 3
+    assert drain(s) == [[8, 9, 10]]
+
+
 def test_a_later_improvement_never_extends_the_limit():
     s, _ = scheduler(patience=6)
     s.record(s.take()[0], improved=True)  # limit 4 + 6 = 10
