@@ -159,7 +159,7 @@ def test_a_node_lost_mid_cycle_leaves_a_finished_cycle_and_a_clean_repository(
         targets, state = tmp_path / "targets", tmp_path / "state"
         targets.mkdir()
         (targets / "alpha.toml").write_text(
-            ALPHA_TARGET.format(name="alpha", example=ALPHA, candidates=300, where="cluster")
+            ALPHA_TARGET.format(name="alpha", example=ALPHA, candidates=150, where="cluster")
         )
         argv = [
             *NMCTL,
@@ -190,7 +190,7 @@ def test_a_node_lost_mid_cycle_leaves_a_finished_cycle_and_a_clean_repository(
         if report["status"] == "error":  # ended cleanly, saying why
             assert report["reason"]
         else:
-            assert report["candidates"] == 300, report  # each counted once, none lost
+            assert report["candidates"] == 150, report  # each counted once, none lost
     repo = state / "bots" / "alpha"
     assert _git(repo, "status", "--porcelain") == ""
     left = docker_client.api.containers(all=True, filters={"label": reaper.PRODUCT_LABEL})

@@ -206,7 +206,7 @@ def test_kill_9_during_evaluation_then_a_new_cycle_starts_clean(
 ):
     slow = OPS.replace(
         '"""The sum of a and b."""',
-        '"""The sum of a and b."""\n    import time\n    time.sleep(0.5)',
+        '"""The sum of a and b."""\n    import time\n    time.sleep(0.2)',
     )
     targets, state = make_target(tmp_path, ops=slow)
     events = docker_client.events(
@@ -349,13 +349,15 @@ def test_a_small_budget_share_suffices_for_the_learned_order_not_for_plain(
 def test_patience_ends_the_search_soon_after_the_first_improvement(docker_backend, tmp_path):
     two_defects = OPS.replace("v * factor", "v + factor")
     targets, state = make_target(tmp_path, ops=two_defects, extra="[search]\npatience = 0\n")
+    toml = targets / "calc.toml"  # one candidate a sandbox: a budget of 20 keeps it short
+    toml.write_text(toml.read_text().replace("candidates = 60", "candidates = 20"))
     spec = load_registry(targets, state).get("calc")
     sandbox = spec.config.sandbox.model_copy(update={"batch": 1})
     spec = dataclasses.replace(spec, config=spec.config.model_copy(update={"sandbox": sandbox}))
     store = open_store(state)
     report = run_cycle(spec, state, docker_backend, store)
     rows = store.candidates(store.cycles("calc", 1)[0]["id"])
-    assert len(rows) == report.candidates <= 60
+    assert len(rows) == report.candidates <= 20
     singles = [r for r in rows if "after" not in r["mutation"]]
     improving = [r for r in singles if r["valid"] and r["score"] > report.baseline_score]
     refused = [r for r in improving if r["reason"]]

@@ -39,7 +39,7 @@ SLACK = 1.5
 SLOWER = """\
 def add(a, b):
     import time
-    time.sleep(1.0)
+    time.sleep(0.5)
     return a - b
 
 
