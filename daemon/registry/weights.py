@@ -97,6 +97,14 @@ class EvolutionSpec(_Strict):
     """Mutation sigma (gaussian) or perturbation sigma (es)."""
     lr: float = Field(0.03, gt=0)
     """Step size (es)."""
+    restarts: int = Field(0, ge=0, le=10)
+    """cmaes: IPOP restarts at most, each with `growth` times the population, when the
+    search stalls (0: none; the best genomes of earlier restarts are kept)."""
+    stall: int = Field(20, ge=1)
+    """cmaes: restart once the population's median return, averaged over this many
+    generations, is no better than over as many before (or pycma's own criteria stop it)."""
+    growth: int = Field(2, ge=1, le=4)
+    """cmaes: factor of the population at each restart (2: IPOP-CMA-ES)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> EvolutionSpec:
@@ -107,6 +115,8 @@ class EvolutionSpec(_Strict):
                 f"method {self.method!r} has a fixed shape and no genomes to cross: use "
                 "dualmixture or gaussian for structure, speciation or crossover"
             )
+        if self.restarts and self.method != "cmaes":
+            raise ValueError(f"restarts are a cmaes option; method {self.method!r} has none")
         return self
 
     def config(self, **run: Any) -> EvolutionConfig:

@@ -61,6 +61,13 @@ class EvolutionConfig:
     """Step size (``es``)."""
     diagonal: bool | None = None
     """``cmaes``: diagonal covariance (separable); None: above 2,000 parameters."""
+    restarts: int = 0
+    """``cmaes``: IPOP restarts at most on a stalled search (0: none)."""
+    stall: int = 20
+    """``cmaes``: a restart once the median return, averaged over this many generations,
+    is no better than over as many before."""
+    growth: int = 2
+    """``cmaes``: factor of the population at each restart."""
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -113,7 +120,14 @@ class EvolutionConfig:
             options = ESOptions(population=self.population, sigma=self.sigma, lr=self.lr)
             return OpenAIES(spec, options, seed=self.seed, initial=initial)
         if self.method == "cmaes":
-            cma = CMAOptions(population=self.population, sigma=self.sigma, diagonal=self.diagonal)
+            cma = CMAOptions(
+                population=self.population,
+                sigma=self.sigma,
+                diagonal=self.diagonal,
+                restarts=self.restarts,
+                stall=self.stall,
+                growth=self.growth,
+            )
             return CMAES(spec, cma, seed=self.seed, initial=initial)
         mutator = DualMixture() if self.method == "dualmixture" else GaussianMutator(self.sigma)
         options = GAOptions(
