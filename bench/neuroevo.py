@@ -142,6 +142,9 @@ def run_one(env: str, method: str, seed: int, args: argparse.Namespace) -> dict:
         sigma=args.sigma,
         lr=args.lr,
         diagonal=args.diagonal,
+        restarts=args.restarts,
+        stall=args.stall,
+        growth=args.growth,
         crossover=0.0 if method in FIXED_SHAPE else args.crossover,
     )
     strategy = config.strategy(spec)
@@ -232,6 +235,8 @@ def describe(hidden, args: argparse.Namespace, method: str) -> str:
     """The settings that tell runs of one method apart, for the rows and the table."""
     step = f"lr {args.lr:g}" if method == "es" else ""
     diag = {None: "", True: "diagonal", False: "full"}[args.diagonal] if method == "cmaes" else ""
+    ipop = args.restarts and method == "cmaes"
+    restarts = f"{args.restarts} restarts x{args.growth} after {args.stall} gen" if ipop else ""
     parts = [
         f"hidden {list(hidden)}",
         f"pop {args.population}",
@@ -239,6 +244,7 @@ def describe(hidden, args: argparse.Namespace, method: str) -> str:
         f"sigma {args.sigma:g}",
         step,
         diag,
+        restarts,
         f"validation {args.validation} ep, margin {args.margin:g}",
     ]
     return ", ".join(p for p in parts if p)
@@ -310,6 +316,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--diagonal", type=switch, default=None, help="cmaes covariance: on, off or auto"
     )
+    parser.add_argument("--restarts", type=int, default=0, help="cmaes: IPOP restarts at most")
+    parser.add_argument("--stall", type=int, default=20, help="cmaes: generations to a restart")
+    parser.add_argument("--growth", type=int, default=2, help="cmaes: population factor")
     parser.add_argument(
         "--hidden", type=hidden_sizes, default=None, help='e.g. "16,16"; "" is linear'
     )
