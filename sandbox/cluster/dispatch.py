@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,10 @@ log = logging.getLogger(__name__)
 
 RETRIES = 2
 """Times a task lost with its node or worker is run again elsewhere."""
+WAIT = 1.0
+"""Seconds of one wait for a task's answer: between two, a cancel is followed up."""
+GRACE = 15.0
+"""Seconds a cancelled task has to end before its worker is killed."""
 PLACEHOLDER = Path("/nonexistent/tree-travels-as-archive")
 
 
@@ -74,11 +79,39 @@ class RayBackend:
             name=f"nm:{job.name}"[:100],
         ).remote(remote, digest, data, node.code_digest())
         with cancellable(cancel, lambda: self.ray.cancel(ref)):
+            return self._answer(ref, job, cancel)
+
+    def _answer(self, ref: Any, job: Job, cancel: Cancel | None) -> Result:
+        """The task's `Result`; a cancelled task ends within `2 * GRACE` seconds.
+
+        Ray cancels a running task by interrupting it, which a task can miss
+        (Ray's own races around cancellation): past `GRACE` seconds its worker
+        is killed (`force`), and past twice that the job is given up on. Either
+        way the node's reaper removes the container of the dead worker.
+        """
+        errors = self.ray.exceptions
+        cancelled_at: float | None = None
+        forced = False
+        while True:
             try:
-                return self.ray.get(ref)
-            except self.ray.exceptions.TaskCancelledError:
+                return self.ray.get(ref, timeout=WAIT)
+            except errors.GetTimeoutError:
+                if cancel is None or not cancel.is_set():
+                    continue
+                cancelled_at = cancelled_at or time.monotonic()
+                waited = time.monotonic() - cancelled_at
+                if waited > 2 * GRACE:
+                    log.warning("job %s: cancelled, and its node does not answer", job.name)
+                    return Result(Outcome.KILLED, None, 0.0, detail="cancelled (no answer)")
+                if waited > GRACE and not forced:
+                    log.warning("job %s: cancelled, still running: killing its worker", job.name)
+                    self.ray.cancel(ref, force=True)
+                    forced = True
+            except errors.TaskCancelledError:
                 return Result(Outcome.KILLED, None, 0.0, detail="cancelled")
-            except self.ray.exceptions.RayError as exc:
+            except errors.RayError as exc:
+                if cancel is not None and cancel.is_set():  # its worker killed, as asked
+                    return Result(Outcome.KILLED, None, 0.0, detail="cancelled")
                 raise BackendUnavailable(
                     f"the cluster could not run job {job.name}: {exc}"
                 ) from exc

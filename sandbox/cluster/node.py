@@ -7,7 +7,8 @@ limits, no network, a read-only root and an unprivileged user. Only the tree
 differs: it arrives as an archive (`trees`) and is unpacked into the node's
 state folder. The worker process owns the containers it starts: when Ray kills
 it (a cancelled task, a lost driver), the containers' owner is dead and the
-node's reaper removes them at the next job on that node.
+node's reaper removes them: every worker that has run a job sweeps every
+`REAP_EVERY` seconds.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def backend() -> Any:
             if fresh:
                 log.warning("built the sandbox image %s on this node", built.tag)
             _backend = DockerBackend(node_state(), image=built.tag, client=client)
+            threading.Thread(target=_reap_forever, args=(_backend,), daemon=True).start()
         return _backend
 
 
@@ -85,6 +87,29 @@ def _reap_orphans(docker: Any) -> None:
     from .. import reaper
 
     reaper.reap(docker.client)
+
+
+def _reap_forever(docker: Any) -> None:
+    """Sweep every `REAP_EVERY` seconds while this worker lives, jobs or not.
+
+    A worker killed mid-job leaves a container that no later job may come to remove.
+    """
+    while True:
+        time.sleep(REAP_EVERY)
+        try:
+            _reap_orphans(docker)
+        except Exception:  # Docker busy or gone: the next sweep tries again
+            log.debug("sweep for orphaned containers failed", exc_info=True)
+
+
+def _wait_out(thread: threading.Thread, seconds: float) -> None:
+    """Let the job's thread remove its container: a second interrupt must not cut it short."""
+    deadline = time.monotonic() + seconds
+    while thread.is_alive() and time.monotonic() < deadline:
+        try:
+            thread.join(INTERRUPTIBLE)
+        except KeyboardInterrupt:
+            continue
 
 
 class OtherCode(Exception):
@@ -127,7 +152,7 @@ def run_job(job: Job, digest: str, data: bytes, code: str) -> Result:
             thread.join(INTERRUPTIBLE)
     except KeyboardInterrupt:
         cancel.set()
-        thread.join(60.0)
+        _wait_out(thread, 60.0)
         raise
     if isinstance(outcome[0], Exception):
         raise outcome[0]
