@@ -278,18 +278,29 @@ job = Job(Path(sys.argv[2]), ["{python}", "-c", never], limits=limits, name="can
 cancel = Cancel()
 client = docker.from_env()
 
+def say(what):
+    print(f"{time.monotonic() - started:7.2f}s {what}", file=sys.stderr, flush=True)
+
+mine = {"label": "neuromutant.job=cancel-me"}
+
 def cancel_once_running():
-    label = {"label": "neuromutant.job=cancel-me", "status": "running"}
+    label = {**mine, "status": "running"}
     while not client.api.containers(filters=label):
+        if time.monotonic() - started > 60:  # say why, then cancel what is pending
+            import ray
+            say(f"no running container; free: {ray.available_resources()}")
+            say(f"containers: {client.api.containers(all=True, filters=mine)}")
+            break
         time.sleep(0.05)
+    say("cancel")
     cancel.set()
 
-threading.Thread(target=cancel_once_running, daemon=True).start()
 started = time.monotonic()
+threading.Thread(target=cancel_once_running, daemon=True).start()
 result = backend.run(job, cancel)
 ended = time.monotonic() - started
-mine = {"label": "neuromutant.job=cancel-me"}
-while client.api.containers(all=True, filters=mine) and time.monotonic() - started < 60:
+say(f"ended: {result.outcome.value}")
+while client.api.containers(all=True, filters=mine) and time.monotonic() - started < ended + 60:
     time.sleep(0.05)  # the node removes it as its task ends, after the answer came back
 left = client.api.containers(all=True, filters=mine)
 print(json.dumps({"outcome": result.outcome.value, "seconds": ended, "left": len(left)}))
@@ -302,10 +313,13 @@ def test_a_cancelled_job_is_ended_on_its_node_and_its_container_removed(tmp_path
     tree.mkdir()
     tree.chmod(0o755)
     argv = [sys.executable, "-c", CANCEL, loopback_cluster.address, str(tree)]
-    done = loopback_cluster.command(argv, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    try:
+        done = loopback_cluster.command(argv, cwd=ROOT, capture_output=True, text=True, timeout=240)
+    except subprocess.TimeoutExpired as hung:
+        pytest.fail(f"the cancelled job never ended: {(hung.stderr or '')[-3000:]}")
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert report["outcome"] == "killed"
+    assert report["outcome"] == "killed", done.stderr[-3000:]
     assert report["seconds"] < 120  # not its 300 s limit
     assert report["left"] == 0
 
