@@ -48,6 +48,7 @@ class RayBackend:
         """Archive digest -> its object in the store, put once."""
         self._lock = threading.Lock()
         self._run = ray.remote(node.run_job)
+        self._sweep = ray.remote(node.sweep)
 
     def describe(self) -> dict[str, Any]:
         """What `nmctl sandbox check` shows."""
@@ -86,8 +87,8 @@ class RayBackend:
 
         Ray cancels a running task by interrupting it, which a task can miss
         (Ray's own races around cancellation): past `GRACE` seconds its worker
-        is killed (`force`), and past twice that the job is given up on. Either
-        way the node's reaper removes the container of the dead worker.
+        is killed (`force`) and every node asked to sweep for the container it
+        leaves; past twice that the job is given up on.
         """
         errors = self.ray.exceptions
         cancelled_at: float | None = None
@@ -106,6 +107,7 @@ class RayBackend:
                 if waited > GRACE and not forced:
                     log.warning("job %s: cancelled, still running: killing its worker", job.name)
                     self.ray.cancel(ref, force=True)
+                    self._sweep_nodes()
                     forced = True
             except errors.TaskCancelledError:
                 return Result(Outcome.KILLED, None, 0.0, detail="cancelled")
@@ -115,6 +117,18 @@ class RayBackend:
                 raise BackendUnavailable(
                     f"the cluster could not run job {job.name}: {exc}"
                 ) from exc
+
+    def _sweep_nodes(self) -> None:
+        """Every live node sweeps for containers of dead workers (`node.sweep`), unawaited.
+
+        A worker killed by a forced cancel leaves its container running.
+        """
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        for entry in self.ray.nodes():
+            if entry.get("Alive"):
+                strategy = NodeAffinitySchedulingStrategy(entry["NodeID"], soft=False)
+                self._sweep.options(num_cpus=0, scheduling_strategy=strategy).remote()
 
     def gym_worker(self, tree: Path, task: Any, limits: Any, **options: Any) -> Any:
         """A long-lived gym sandbox on some node (`remote_gym.RemoteGymWorker`)."""

@@ -37,6 +37,8 @@ INTERRUPTIBLE = 0.5
 """Seconds a task waits for its job at a time: Ray's cancel interrupts between waits."""
 REAP_EVERY = 10.0
 """Seconds between two sweeps for orphaned containers in one worker process."""
+SWEEP_AFTER = (1.0, 2.0, 5.0)
+"""Pauses before each sweep that follows a forced cancel (`sweep`)."""
 
 _backend: Any = None
 _backend_lock = threading.Lock()
@@ -100,6 +102,22 @@ def _reap_forever(docker: Any) -> None:
             _reap_orphans(docker)
         except Exception:  # Docker busy or gone: the next sweep tries again
             log.debug("sweep for orphaned containers failed", exc_info=True)
+
+
+def sweep() -> list[str]:
+    """Remove this node's containers of dead workers, a few times over; their names.
+
+    Asked for after a forced cancel: the killed worker takes a moment to be gone,
+    and no later job may come to this node to sweep.
+    """
+    from .. import reaper
+
+    client = backend().client
+    removed: list[str] = []
+    for pause in SWEEP_AFTER:
+        time.sleep(pause)
+        removed += reaper.reap(client)
+    return removed
 
 
 def _wait_out(thread: threading.Thread, seconds: float) -> None:

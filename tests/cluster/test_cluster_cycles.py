@@ -321,7 +321,58 @@ def test_a_cancelled_job_is_ended_on_its_node_and_its_container_removed(tmp_path
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["outcome"] == "killed", done.stderr[-3000:]
     assert report["seconds"] < 120  # not its 300 s limit
-    assert report["left"] == 0
+    assert report["left"] == 0, done.stderr[-3000:]
+
+
+SWEEP = """
+import json, sys, time
+import docker
+from daemon.cluster.connect import cluster_backend
+from daemon.cluster.settings import ClusterSettings
+
+backend = cluster_backend(ClusterSettings(sys.argv[1]))
+client = docker.from_env()
+orphan = {"label": "neuromutant.job=orphan"}
+started = time.monotonic()
+backend._sweep_nodes()  # what a forced cancel asks of every node
+while client.api.containers(all=True, filters=orphan) and time.monotonic() - started < 60:
+    time.sleep(0.1)
+print(json.dumps({"left": len(client.api.containers(all=True, filters=orphan))}))
+"""
+ORPHAN = """
+import sys
+from pathlib import Path
+from sandbox.docker_backend import DockerBackend
+from sandbox.job import Job, Limits
+
+DockerBackend(Path(sys.argv[1])).run(
+    Job(Path(sys.argv[2]), ["{python}", "-c", "import signal; signal.pause()"],
+        limits=Limits(timeout=300), name="orphan")
+)
+"""
+
+
+@pytest.mark.slow
+def test_after_a_forced_cancel_every_node_removes_containers_of_dead_workers(
+    tmp_path, loopback_cluster, docker_client
+):
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    tree.chmod(0o755)
+    events = docker_client.events(
+        decode=True, filters={"label": f"{reaper.JOB_LABEL}=orphan", "event": "start"}
+    )
+    worker = subprocess.Popen([sys.executable, "-c", ORPHAN, str(tmp_path / "s"), str(tree)])
+    try:
+        next(events)  # its container runs: then its owner dies, as a killed worker does
+    finally:
+        events.close()
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    argv = [sys.executable, "-c", SWEEP, loopback_cluster.address]
+    done = loopback_cluster.command(argv, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"left": 0}, done.stderr[-3000:]
 
 
 @pytest.mark.slow

@@ -56,9 +56,16 @@ class StandInRay:
     def cancel(self, ref, force=False):
         self.cancels.append(force)
 
+    def nodes(self):
+        return [{"NodeID": "a" * 56, "Alive": True}, {"NodeID": "b" * 56, "Alive": False}]
+
 
 class Remote:
-    def options(self, **_):
+    def __init__(self) -> None:
+        self.calls: list[dict] = []
+
+    def options(self, **options):
+        self.calls.append(options)
         return self
 
     def remote(self, *_):
@@ -74,7 +81,7 @@ def clock(monkeypatch) -> Clock:
 
 def backend(stand_in: StandInRay) -> RayBackend:
     made = RayBackend()
-    made.ray, made._run = stand_in, Remote()
+    made.ray, made._run, made._sweep = stand_in, Remote(), Remote()
     return made
 
 
@@ -93,10 +100,13 @@ def cancelled() -> Cancel:
 
 def test_a_task_that_misses_the_interrupt_has_its_worker_killed_after_the_grace(tmp_path, clock):
     stand_in = StandInRay(clock)
-    result = backend(stand_in).run(job(tmp_path), cancelled())
+    ray_backend = backend(stand_in)
+    result = ray_backend.run(job(tmp_path), cancelled())
     assert result.outcome == Outcome.KILLED
     assert stand_in.cancels == [False, True]  # politely first, then its worker
     assert GRACE < clock.now <= GRACE + 2 * WAIT
+    [sweep] = ray_backend._sweep.calls  # the live node sweeps for the container left
+    assert sweep["scheduling_strategy"].node_id == "a" * 56 and sweep["num_cpus"] == 0
 
 
 def test_a_task_whose_node_never_answers_is_given_up_on(tmp_path, clock):
