@@ -24,6 +24,7 @@ from safetensors import safe_open
 
 from daemon.cluster.settings import ADDRESS
 from sandbox import owner, reaper
+from sandbox.cluster.node import NODE_STATE
 
 from ..targets.test_alpha_example import ALPHA, DEFECTS, fixed
 
@@ -106,6 +107,30 @@ def _jobs_ran_on_every_node(cluster) -> bool:
     return all(any((cluster.node_state(k) / "trees").glob("*")) for k in range(cluster.nodes))
 
 
+def _node_of(cluster, owner_token: str) -> int | None:
+    """The node whose worker process owns a container (its environment names the node)."""
+    pid = owner_token.split("/")[1]
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    for k in range(cluster.nodes):
+        if f"{NODE_STATE}={cluster.node_state(k)}".encode() in environ:
+            return k
+    return None
+
+
+def _until_jobs_started_on_every_node(cluster, events) -> None:
+    """Read Docker's start events (subscribed with a bound) until every node started a job."""
+    started = set()
+    for event in events:
+        node = _node_of(cluster, event["Actor"]["Attributes"].get(reaper.OWNER_LABEL, "x/0/"))
+        started.add(node)
+        if started >= set(range(cluster.nodes)):
+            return
+    pytest.fail(f"jobs started on nodes {sorted(k for k in started if k is not None)} only")
+
+
 @pytest.mark.slow
 def test_a_code_cycle_on_the_cluster_makes_the_same_commit_as_here(tmp_path, loopback_cluster):
     example = _alpha_example(tmp_path, "swapped_operands")
@@ -173,6 +198,11 @@ def test_a_node_lost_mid_cycle_leaves_a_finished_cycle_and_a_clean_repository(
             str(state),
         ]
         env = {**os.environ, ADDRESS: cluster.address}
+        events = docker_client.events(  # subscribed before the cycle starts, bounded
+            decode=True,
+            filters={"event": "start", "label": reaper.PRODUCT_LABEL},
+            until=int(time.time()) + 120,
+        )
         with subprocess.Popen(
             cluster.inside(argv),
             cwd=ROOT,
@@ -181,7 +211,10 @@ def test_a_node_lost_mid_cycle_leaves_a_finished_cycle_and_a_clean_repository(
             stderr=subprocess.PIPE,
             text=True,
         ) as cycle:
-            _wait_for(lambda: _jobs_ran_on_every_node(cluster), "jobs on both nodes", cycle)
+            try:
+                _until_jobs_started_on_every_node(cluster, events)
+            finally:
+                events.close()
             os.kill(cluster.raylet(1), signal.SIGKILL)
             out, err = cycle.communicate(timeout=600)
         assert cycle.returncode in (0, 1), err[-3000:]
@@ -198,16 +231,6 @@ def test_a_node_lost_mid_cycle_leaves_a_finished_cycle_and_a_clean_repository(
     assert not [o for o in owners if owner.alive(o)], "a container of a live process is left"
     reaper.reap(docker_client)  # what the next job on any node does first
     assert not docker_client.api.containers(all=True, filters={"label": reaper.PRODUCT_LABEL})
-
-
-def _wait_for(condition, what: str, process: subprocess.Popen, seconds: float = 120.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if process.poll() is not None:
-            pytest.fail(f"the cycle ended before {what}: {process.stderr.read()[-2000:]}")
-        if time.monotonic() > deadline:
-            pytest.fail(f"no {what} within {seconds:.0f}s")
-        time.sleep(0.05)
 
 
 @pytest.mark.slow
@@ -282,16 +305,16 @@ def say(what):
     print(f"{time.monotonic() - started:7.2f}s {what}", file=sys.stderr, flush=True)
 
 mine = {"label": "neuromutant.job=cancel-me"}
+# Docker's events, subscribed before the job: its start (within 60 s) and its removal.
+starts = client.events(decode=True, filters={**mine, "event": "start"}, until=int(time.time()) + 60)
+removals = client.events(
+    decode=True, filters={**mine, "event": "destroy"}, until=int(time.time()) + 180
+)
 
 def cancel_once_running():
-    label = {**mine, "status": "running"}
-    while not client.api.containers(filters=label):
-        if time.monotonic() - started > 60:  # say why, then cancel what is pending
-            import ray
-            say(f"no running container; free: {ray.available_resources()}")
-            say(f"containers: {client.api.containers(all=True, filters=mine)}")
-            break
-        time.sleep(0.05)
+    if next(starts, None) is None:  # say why, then cancel what is pending
+        import ray
+        say(f"no container started; free: {ray.available_resources()}")
     say("cancel")
     cancel.set()
 
@@ -300,8 +323,8 @@ threading.Thread(target=cancel_once_running, daemon=True).start()
 result = backend.run(job, cancel)
 ended = time.monotonic() - started
 say(f"ended: {result.outcome.value}")
-while client.api.containers(all=True, filters=mine) and time.monotonic() - started < ended + 60:
-    time.sleep(0.05)  # the node removes it as its task ends, after the answer came back
+if client.api.containers(all=True, filters=mine):
+    next(removals, None)  # the node removes it as its task ends, after the answer came back
 left = client.api.containers(all=True, filters=mine)
 print(json.dumps({"outcome": result.outcome.value, "seconds": ended, "left": len(left)}))
 """
@@ -333,10 +356,12 @@ from daemon.cluster.settings import ClusterSettings
 backend = cluster_backend(ClusterSettings(sys.argv[1]))
 client = docker.from_env()
 orphan = {"label": "neuromutant.job=orphan"}
-started = time.monotonic()
+removals = client.events(
+    decode=True, filters={**orphan, "event": "destroy"}, until=int(time.time()) + 60
+)
 backend._sweep_nodes()  # what a forced cancel asks of every node
-while client.api.containers(all=True, filters=orphan) and time.monotonic() - started < 60:
-    time.sleep(0.1)
+if client.api.containers(all=True, filters=orphan):
+    next(removals, None)  # its removal, or the bound
 print(json.dumps({"left": len(client.api.containers(all=True, filters=orphan))}))
 """
 ORPHAN = """
