@@ -42,7 +42,6 @@ SWEEP_AFTER = (1.0, 2.0, 5.0)
 
 _backend: Any = None
 _backend_lock = threading.Lock()
-_reaped = 0.0
 
 
 def node_state() -> Path:
@@ -80,26 +79,18 @@ def backend() -> Any:
         return _backend
 
 
-def _reap_orphans(docker: Any) -> None:
-    """Remove containers of dead workers on this node (a task killed mid-job), now and then."""
-    global _reaped
-    if time.monotonic() - _reaped < REAP_EVERY:
-        return
-    _reaped = time.monotonic()
-    from .. import reaper
-
-    reaper.reap(docker.client)
-
-
 def _reap_forever(docker: Any) -> None:
     """Sweep every `REAP_EVERY` seconds while this worker lives, jobs or not.
 
-    A worker killed mid-job leaves a container that no later job may come to remove.
+    The backend swept once as it opened; a worker killed mid-job since leaves a
+    container that no later job may come to remove.
     """
+    from .. import reaper
+
     while True:
         time.sleep(REAP_EVERY)
         try:
-            _reap_orphans(docker)
+            reaper.reap(docker.client)
         except Exception:  # Docker busy or gone: the next sweep tries again
             log.debug("sweep for orphaned containers failed", exc_info=True)
 
@@ -148,7 +139,6 @@ def run_job(job: Job, digest: str, data: bytes, code: str) -> Result:
             f"{code}: install the same Neuromutant on every node"
         )
     docker = backend()
-    _reap_orphans(docker)
     try:
         tree = trees.unpack(digest, data, node_state() / "trees")
     except (OSError, ValueError) as exc:
