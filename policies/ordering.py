@@ -4,18 +4,23 @@ A cycle opens a `Search` over its mutations, takes them a batch at a time with
 `next`, and reports each evaluated candidate with `observe`, so a learned order
 can adapt between batches. The learned order ranks a mutation by how suspicious
 its line is (fault localisation) times how often its operator has repaired code
-(the operator preferences), and breaks ties with a seeded shuffle: the same
-seed, suspiciousness, preferences and outcomes give the same order.
+(the operator preferences). Among equals, fine edits (a token, an operand) come
+before coarse ones (`Operator.coarse`: most real fixes are small), and each
+operator gets an equal share of a line, split among its variants, so that one
+with many (every name in scope, every statement to copy) does not crowd out the
+others; a seeded shuffle breaks the remaining ties: the same seed,
+suspiciousness, preferences and outcomes give the same order.
 """
 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from policies.codemods import Mutation
+from policies.codemods import Mutation, catalogue
 from policies.localise import Line
 from policies.preferences import OperatorPreferences
 
@@ -115,15 +120,23 @@ class _Learned:
         self.remaining = list(mutations)
         self.suspiciousness = context.suspiciousness
         self.preferences = preferences
+        operators = catalogue()
+        self.coarse = {
+            m: m.operator in operators and operators[m.operator].coarse for m in mutations
+        }
+        variants = Counter((m.path, m.line, m.operator) for m in mutations)
+        self.share = {m: 1 / variants[m.path, m.line, m.operator] for m in mutations}
 
     def next(self, count: int) -> list[Mutation]:
         weights = {op: self.preferences.weight(op) for op in {m.operator for m in self.remaining}}
 
-        def key(m: Mutation) -> tuple[float, float, float]:
-            # Suspiciousness of the line times the operator's weight; then the weight alone
-            # (among lines no failing test ran), then the seeded shuffle.
+        def key(m: Mutation) -> tuple[float, bool, float, float, float]:
+            # Suspiciousness of the line times the operator's weight; then fine edits before
+            # coarse ones, the weight alone (among lines no failing test ran), the variant's
+            # share of its operator on its line, and the seeded shuffle.
             line = self.suspiciousness.get((m.path, m.line), 0.0)
-            return (-line * weights[m.operator], -weights[m.operator], self.tiebreak[m])
+            weight = weights[m.operator]
+            return (-line * weight, self.coarse[m], -weight, -self.share[m], self.tiebreak[m])
 
         self.remaining.sort(key=key)
         taken, self.remaining = self.remaining[:count], self.remaining[count:]

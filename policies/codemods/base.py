@@ -79,12 +79,16 @@ class Operator(abc.ABC):
     must be deterministic: the same module always gives the same list, in the same order.
     A *tuning* operator (`tuning` True) makes edits that only pay off against a score, such as
     scaling a constant: `enumerate_mutations` lists them only when asked, so a repair search
-    (which counts its candidates) never pays for them.
+    (which counts its candidates) never pays for them. A *coarse* operator (`coarse` True)
+    adds, removes or moves code (a statement, a condition, a slice, a call around an
+    expression) rather than changing a token or dropping an operand: most real fixes are
+    small, so the learned order tries coarse edits of a line after its fine ones.
     """
 
     name: ClassVar[str]
     description: ClassVar[str]
     tuning: ClassVar[bool] = False
+    coarse: ClassVar[bool] = False
 
     @abc.abstractmethod
     def mutations(self, module: cst.Module, path: str) -> list[Mutation]:

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from policies.codemods import enumerate_mutations
+from policies.codemods import catalogue, enumerate_mutations
 from policies.ordering import LearnedOrder, PlainOrder, RandomOrder, SearchContext, ordering_for
 from policies.preferences import OperatorPreferences
 
@@ -55,6 +55,24 @@ def test_the_learned_order_starts_on_the_most_suspicious_line():
     on_line_10 = sum(1 for m in MUTATIONS if m.line == 10)
     assert {m.line for m in order[:on_line_10]} == {10}
     assert order[on_line_10].line == 2
+
+
+def test_on_a_line_fine_edits_come_before_coarse_ones():
+    order = LearnedOrder().search(MUTATIONS, SearchContext(0, SUSPICIOUS)).next(len(MUTATIONS))
+    for line in (10, 2):
+        coarse = [catalogue()[m.operator].coarse for m in order if m.line == line]
+        assert True in coarse and False in coarse
+        assert coarse == sorted(coarse)  # every fine edit of the line, then every coarse one
+
+
+def test_an_operator_with_many_variants_does_not_crowd_out_the_others():
+    order = LearnedOrder().search(MUTATIONS, SearchContext(0, SUSPICIOUS)).next(len(MUTATIONS))
+    fine = [m for m in order if m.line == 10 and not catalogue()[m.operator].coarse]
+    variants = {op: sum(1 for m in fine if m.operator == op) for op in {m.operator for m in fine}}
+    assert sorted(variants.values()) == [2, 2, 3, 3, 4]  # so the check below says something
+    shares = [1 / variants[m.operator] for m in fine]
+    assert shares == sorted(shares, reverse=True)  # an operator's share of the line is split
+    assert variants[fine[0].operator] == 2 and variants[fine[-1].operator] == 4
 
 
 def test_the_learned_order_is_deterministic_for_a_seed():

@@ -86,6 +86,7 @@ class AddCondition(SiteOperator):
     """
 
     name = "add-condition"
+    coarse = True
     description = "Add a term to a condition with and or or, from the function's own tests."
     node_types: ClassVar = CONDITIONAL
     limit: ClassVar[int] = 2
@@ -209,6 +210,7 @@ class DropCondition(SiteOperator):
     """
 
     name = "drop-condition"
+    coarse = True
     description = "Drop one operand of and or or, keeping the other."
     node_types: ClassVar = (cst.BooleanOperation,)
 

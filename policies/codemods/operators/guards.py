@@ -56,6 +56,7 @@ class Guard(SiteOperator):
     """
 
     name = "guard"
+    coarse = True
     description = (
         "Drop or delete an if, wrap a statement in a condition of the function, "
         "or return early when a parameter is None."
@@ -194,6 +195,7 @@ class EarlyExit(SiteOperator):
     """
 
     name = "early-exit"
+    coarse = True
     description = (
         "Insert if c: return v (or continue, break) at the top of a function or loop body."
     )

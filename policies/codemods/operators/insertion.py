@@ -65,6 +65,7 @@ class CopyStatement(SiteOperator):
     """
 
     name = "copy-statement"
+    coarse = True
     description = "Insert a copy of a statement of the same function, maybe with a name renamed."
     node_types: ClassVar = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
     limit: ClassVar[int] = 8
@@ -169,6 +170,7 @@ class ReplaceStatement(SiteOperator):
     """
 
     name = "replace-statement"
+    coarse = True
     description = "Replace a statement by a copy of a similar statement of the same function."
     node_types: ClassVar = (cst.SimpleStatementLine,)
     limit: ClassVar[int] = 4

@@ -53,6 +53,7 @@ class AddSlice(SiteOperator):
     """
 
     name = "add-slice"
+    coarse = True
     description = "Use part of a sequence: x[1:], x[::-1], x[k:], x[:k] or x[:-1]."
     node_types: ClassVar = (cst.Name, cst.ListComp, cst.Call)
 
@@ -103,6 +104,7 @@ class RemoveSlice(SiteOperator):
     """
 
     name = "remove-slice"
+    coarse = True
     description = "Replace a slice x[a:b] by x, or drop one of its bounds."
     node_types: ClassVar = (cst.Subscript,)
 

@@ -30,6 +30,7 @@ class DeleteStatement(SiteOperator):
     """
 
     name = "delete-statement"
+    coarse = True
     description = "Delete one simple statement of a function (pass if the block would be empty)."
     node_types: ClassVar = (cst.BaseSmallStatement,)
 
@@ -74,6 +75,7 @@ class MoveStatement(SiteOperator):
     """
 
     name = "move-statement"
+    coarse = True
     description = (
         "Move a statement of a function up by one, out of its block, or into the block above."
     )
@@ -138,6 +140,7 @@ class HoistStatement(SiteOperator):
     """
 
     name = "hoist-statement"
+    coarse = True
     description = "Move the first statement of a block above it, or the one above a block into it."
     node_types: ClassVar = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
 

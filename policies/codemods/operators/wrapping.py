@@ -85,6 +85,7 @@ class WrapCall(SiteOperator):
     """
 
     name = "wrap-call"
+    coarse = True
     description = "Wrap a value in abs(...), max(0, ...), or max/min with the variable it updates."
     node_types: ClassVar = (cst.BinaryOperation, cst.Assign)
 
