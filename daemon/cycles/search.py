@@ -6,15 +6,16 @@ the deadline (read from an injected clock), a candidate that passes every
 test, or a stop request; it keeps the order it handed them out in. It runs
 nothing and touches nothing: the cycle evaluates what it hands out and
 reports each outcome back, so it is tested with plain lists and a hand-made
-clock. `improves`, `refusal` and `diff_size`
+clock. `improves`, `refusal` and `novelty`
 are the selection rules the cycle and the benches share.
 """
 
 from __future__ import annotations
 
-import difflib
+import io
 import threading
 import time
+import tokenize
 from collections.abc import Callable, Collection
 from typing import Generic, Protocol, TypeVar
 
@@ -160,10 +161,44 @@ def refusal(run: TestRun, old: str, new: str, failing_here: Collection[str] = ()
     return f"a partial improvement (score {run.score:.3f}) that {' and '.join(harm)}"
 
 
-def diff_size(old: str, new: str) -> int:
-    """Changed lines between two sources: ties go to the smaller edit."""
-    return sum(
-        1
-        for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=0)
-        if line[:1] in "+-" and not line.startswith(("+++", "---"))
-    )
+def novelty(old: str, new: str) -> int:
+    """How much code a change brings: the token trigrams of `new` that `old` lacks.
+
+    Ties between candidates that pass the same tests go to the least novel: real
+    fixes are mostly small and made of the program's own code (the "plastic
+    surgery" of the repair literature), so a change that only recombines what is
+    there is likelier the intended one than one that brings a new constant or
+    expression. Removing code earns nothing: a deletion that passes the tests is
+    not preferred for it.
+    """
+    before = _trigrams(old)
+    return len(_trigrams(new) - before)
+
+
+def _trigrams(source: str) -> set[tuple[str, str, str]]:
+    words = _tokens(source)
+    return set(zip(words, words[1:], words[2:], strict=False))
+
+
+_LAYOUT = frozenset(
+    {
+        tokenize.NL,
+        tokenize.NEWLINE,
+        tokenize.COMMENT,
+        tokenize.INDENT,
+        tokenize.DEDENT,
+        tokenize.ENDMARKER,
+    }
+)
+
+
+def _tokens(source: str) -> list[str]:
+    """The source's tokens without layout and comments; its words if it does not tokenize."""
+    try:
+        return [
+            t.string
+            for t in tokenize.generate_tokens(io.StringIO(source).readline)
+            if t.type not in _LAYOUT
+        ]
+    except (tokenize.TokenError, SyntaxError):
+        return source.split()

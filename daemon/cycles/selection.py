@@ -2,7 +2,8 @@
 
 `select` keeps the improving candidates (`search.improves`) that are repairs, or
 partial improvements without an anti-pattern (`search.refusal`), and ranks them
-by failing tests, diff size and the search's order, never by run time. The
+by failing tests, the new code they bring (`search.novelty`) and the search's
+order, never by run time. The
 forgery clauses name candidates the runner caught forging, for the cycle's
 reason.
 """
@@ -13,7 +14,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from daemon.cycles.baseline import Baseline
-from daemon.cycles.search import diff_size, improves, refusal
+from daemon.cycles.search import improves, novelty, refusal
 from policies.codemods import Mutation, apply_mutation
 from sandbox.evaluate import TestRun
 
@@ -46,7 +47,7 @@ def select(
 ) -> Selection:
     """The best improving candidate that does no harm (`refusal`).
 
-    Best is the fewest failing tests, then the smallest diff, then the earliest in
+    Best is the fewest failing tests, then the least new code (`novelty`), then the earliest in
     the search's `order` (indices into `mutations`; enumeration order by default):
     never the run time, so that reruns pick the same winner.
     """
@@ -61,8 +62,8 @@ def select(
             refused[index] = why
             continue
         old = sources[mutation.path]
-        size = diff_size(old, apply_mutation(old, mutation))
-        eligible.append((-run.score, size, rank.get(index, len(rank)), index))
+        new = novelty(old, apply_mutation(old, mutation))
+        eligible.append((-run.score, new, rank.get(index, len(rank)), index))
     if not eligible:
         return Selection(None, refused)
     index = min(eligible)[-1]

@@ -169,8 +169,9 @@ def test_a_repaired_program_needs_two_rounds_when_it_has_two_defects(program):
     [
         ({1: better(0.75), 3: better(0.8)}, 3),  # the highest score
         ({1: better(0.8), ONE_LINE: better(0.8)}, 1),  # a smaller diff that drops code: refused
-        ({1: better(0.8, seconds=2.0), 4: better(0.8, seconds=1.0)}, 1),  # never the faster
-        ({1: better(0.8), 4: better(0.8)}, 1),  # then the first enumerated
+        ({1: better(0.8), 4: better(0.8)}, 4),  # the one bringing less new code
+        ({1: better(0.8, seconds=2.0), 2: better(0.8, seconds=1.0)}, 1),  # never the faster
+        ({1: better(0.8), 3: better(0.8)}, 1),  # then the first enumerated
         ({1: {**better(0.9), "improves": False}, 4: better(0.8)}, 4),  # only improvements
     ],
 )

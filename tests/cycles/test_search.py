@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from daemon.cycles.search import CandidateScheduler, Prioritised, diff_size
+from daemon.cycles.search import CandidateScheduler, Prioritised, novelty
 
 
 class ListOrder:
@@ -118,9 +118,20 @@ def test_settings_out_of_range_are_refused(bad):
         scheduler(**bad)
 
 
-def test_diff_size_counts_changed_lines():
-    assert diff_size("a\nb\nc\n", "a\nB\nc\n") == 2
-    assert diff_size("a\n", "a\n") == 0
+def test_novelty_counts_the_token_trigrams_a_change_brings():
+    old = "def f(x):\n    return x + 1\n"
+    assert novelty(old, old) == 0
+    assert novelty(old, old.replace("+ 1", "- 1")) == 2  # "return x -" and "x - 1"
+    assert novelty(old, old.replace("+ 1", "+ 10")) == 1  # "x + 10"
+    reuse = "def f(x, y):\n    y = x + 1\n    return x + 1\n"
+    assert novelty(reuse, reuse.replace("return x + 1", "return y")) < novelty(
+        reuse, reuse.replace("return x + 1", "return x * 2")
+    )
+
+
+def test_novelty_earns_nothing_for_removing_code():
+    old = "def f(x):\n    x = x * 2\n    return x\n"
+    assert novelty(old, "def f(x):\n    return x\n") == 2  # the joins ") : return", ": return x"
 
 
 def test_prioritised_hands_out_its_first_items_once_then_the_order():

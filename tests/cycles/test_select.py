@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from daemon.cycles.baseline import Baseline
-from daemon.cycles.search import diff_size
+from daemon.cycles.search import novelty
 from daemon.cycles.selection import select
 from policies.codemods import apply_mutation, enumerate_mutations
 from sandbox.evaluate import TestRun
@@ -39,11 +39,11 @@ def fixing_line_5(mutations):
     return next(m for m in mutations if apply_mutation(SOURCE, m) == fixed)
 
 
-def test_of_two_repairs_the_smaller_diff_wins_whatever_the_order():
+def test_of_two_repairs_the_one_bringing_less_new_code_wins_whatever_the_order():
     mutations = enumerate_mutations(SOURCE, "m.py")
     fix = mutations.index(fixing_line_5(mutations))
-    wider = max(range(len(mutations)), key=lambda i: diff_size(SOURCE, apply(mutations[i])))
-    assert diff_size(SOURCE, apply(mutations[wider])) > diff_size(SOURCE, apply(mutations[fix]))
+    wider = max(range(len(mutations)), key=lambda i: novelty(SOURCE, apply(mutations[i])))
+    assert novelty(SOURCE, apply(mutations[wider])) > novelty(SOURCE, apply(mutations[fix]))
     runs = {fix: run(set(TESTS)), wider: run(set(TESTS))}
     for order in ([fix, wider], [wider, fix]):
         chosen = select(mutations, runs, {"m.py": SOURCE}, BASELINE, order).winner
