@@ -15,6 +15,7 @@ from daemon.cycles import run_cycle
 from daemon.ledger import open_ledger
 from daemon.registry import load_registry
 from daemon.store import open_store
+from policies.codemods import catalogue, enumerate_mutations
 from sandbox import reaper
 from sandbox.docker_backend import DockerBackend
 
@@ -328,6 +329,10 @@ def test_adult():
 def test_a_small_budget_share_suffices_for_the_learned_order_not_for_plain(
     docker_backend, tmp_path
 ):
+    mutations = enumerate_mutations(LATE_DEFECT, "calc/ops.py")
+    fix = next(m for m in mutations if m.line == 14 and m.summary.startswith("use >= instead of >"))
+    fine_on_14 = [m for m in mutations if m.line == 14 and not catalogue()[m.operator].coarse]
+    assert mutations.index(fix) >= 18 and len(fine_on_14) <= 18  # plain needs more than 18
     results = {}
     for order in ("plain", "learned"):
         targets, state = make_target(
@@ -335,12 +340,13 @@ def test_a_small_budget_share_suffices_for_the_learned_order_not_for_plain(
         )
         spec = load_registry(targets, state).get("calc")
         store = open_store(state)
-        results[order] = run_cycle(spec, state, docker_backend, store, share=0.1), store
+        results[order] = run_cycle(spec, state, docker_backend, store, share=0.3), store
     plain, _ = results["plain"]
-    assert plain.status == "rejected" and plain.candidates == 6, plain  # 10% of 60
+    assert plain.status == "rejected" and plain.candidates == 18, plain  # 30% of 60
     learned, store = results["learned"]
     assert learned.status == "accepted", learned.reason
-    assert learned.candidates <= 6 and learned.mutation["line"] == 14
+    # the suspicious line's fine edits come first: a repair is among them
+    assert learned.candidates <= 18 and learned.mutation["line"] == 14
     arms = store.policy_state("calc", "operators")["arms"]
     assert sum(tried for tried, _ in arms.values()) == learned.candidates
     assert arms[learned.mutation["operator"]][1] >= 1  # the repairing operator is credited
