@@ -26,6 +26,7 @@ from daemon.cluster.settings import ADDRESS
 from sandbox import owner, reaper
 from sandbox.cluster.node import NODE_STATE
 
+from ..daemon.test_cycle import make_target as make_calc_target
 from ..targets.test_alpha_example import ALPHA, DEFECTS, fixed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -184,7 +185,7 @@ def test_a_node_lost_mid_cycle_leaves_a_finished_cycle_and_a_clean_repository(
         targets, state = tmp_path / "targets", tmp_path / "state"
         targets.mkdir()
         (targets / "alpha.toml").write_text(
-            ALPHA_TARGET.format(name="alpha", example=ALPHA, candidates=150, where="cluster")
+            ALPHA_TARGET.format(name="alpha", example=ALPHA, candidates=75, where="cluster")
         )
         argv = [
             *NMCTL,
@@ -223,7 +224,7 @@ def test_a_node_lost_mid_cycle_leaves_a_finished_cycle_and_a_clean_repository(
         if report["status"] == "error":  # ended cleanly, saying why
             assert report["reason"]
         else:
-            assert report["candidates"] == 150, report  # each counted once, none lost
+            assert report["candidates"] == 75, report  # each counted once, none lost
     repo = state / "bots" / "alpha"
     assert _git(repo, "status", "--porcelain") == ""
     left = docker_client.api.containers(all=True, filters={"label": reaper.PRODUCT_LABEL})
@@ -260,18 +261,16 @@ def _closed_port() -> int:
 def test_an_unreachable_cluster_falls_back_or_fails_with_one_line(
     tmp_path, docker_client, unreachable
 ):
-    example = _alpha_example(tmp_path, "swapped_operands")
-    targets, state = tmp_path / "targets", tmp_path / "state"
-    targets.mkdir()
-    state.mkdir(mode=0o700)
-    (targets / "alpha.toml").write_text(
-        ALPHA_TARGET.format(name="alpha", example=example, candidates=3000, where="cluster")
-    )
+    # The small calc target (a cycle of seconds), its candidates sent to the cluster.
+    targets, state = make_calc_target(tmp_path)
+    state.chmod(0o700)
+    calc = (targets / "calc.toml").read_text()
+    (targets / "calc.toml").write_text(calc.replace("[sandbox]", '[sandbox]\nwhere = "cluster"'))
     address = f"127.0.0.1:{_closed_port()}"
     (state / "settings.toml").write_text(
         f'[cluster]\naddress = "{address}"\nunreachable = "{unreachable}"\n'
     )
-    argv = [*NMCTL, "cycle", "alpha", "--local", "--targets", str(targets), "--state", str(state)]
+    argv = [*NMCTL, "cycle", "calc", "--local", "--targets", str(targets), "--state", str(state)]
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600)
     said = [line for line in done.stderr.splitlines() if address in line]
     assert len(said) == 1, done.stderr[-3000:]
@@ -282,7 +281,7 @@ def test_an_unreachable_cluster_falls_back_or_fails_with_one_line(
         assert "ACCEPTED" in done.stdout
     else:
         assert done.returncode == 1
-        assert said[0].startswith("nmctl: alpha: the Ray cluster at")
+        assert said[0].startswith("nmctl: calc: the Ray cluster at")
 
 
 CANCEL = """

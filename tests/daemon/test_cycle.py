@@ -207,7 +207,7 @@ def test_kill_9_during_evaluation_then_a_new_cycle_starts_clean(
 ):
     slow = OPS.replace(
         '"""The sum of a and b."""',
-        '"""The sum of a and b."""\n    import time\n    time.sleep(0.2)',
+        '"""The sum of a and b."""\n    import time\n    time.sleep(0.02)',
     )
     targets, state = make_target(tmp_path, ops=slow)
     events = docker_client.events(
