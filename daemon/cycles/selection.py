@@ -3,9 +3,8 @@
 `select` keeps the improving candidates (`search.improves`) that are repairs, or
 partial improvements without an anti-pattern (`search.refusal`), and ranks them
 by failing tests, the new code they bring (`search.novelty`) and the search's
-order, never by run time. The
-forgery clauses name candidates the runner caught forging, for the cycle's
-reason.
+order, never by run time. The forgery clauses name candidates the runner caught
+forging, for the cycle's reason.
 """
 
 from __future__ import annotations
@@ -47,9 +46,9 @@ def select(
 ) -> Selection:
     """The best improving candidate that does no harm (`refusal`).
 
-    Best is the fewest failing tests, then the least new code (`novelty`), then the earliest in
-    the search's `order` (indices into `mutations`; enumeration order by default):
-    never the run time, so that reruns pick the same winner.
+    Best is the fewest failing tests, then the least new code (`novelty`), then the
+    earliest in the search's `order` (indices into `mutations`; enumeration order by
+    default): never the run time, so that reruns pick the same winner.
     """
     rank = {index: position for position, index in enumerate(order or sorted(runs))}
     eligible, refused = [], {}
