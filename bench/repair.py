@@ -292,7 +292,7 @@ def attempt(
                     seconds += outcome["seconds"]
                     stopped = perfect
         # Replayed runs stand in for the `TestRun`s a cycle hands to `select`.
-        searched = [index[m] for m in scheduler.taken]
+        searched = [index[m] for m in scheduler.settled()]
         winner = select(mutations, runs, sources, base, searched).winner  # type: ignore[arg-type]
         if winner is None:
             break

@@ -247,7 +247,7 @@ class CodeCycle(Cycle):
         with ThreadPoolExecutor(max_workers=parallel) as pool:
             for future in [pool.submit(worker) for _ in range(parallel)]:
                 future.result()
-        return runs, [index[m] for m in scheduler.taken if index[m] in runs]
+        return runs, [index[m] for m in scheduler.settled() if index[m] in runs]
 
     # Hooks of the search that a tuning cycle (`daemon.cycles.objective`) changes.
     tuning = False  # whether tuning operators (scaling constants) are searched: not to repair

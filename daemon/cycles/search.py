@@ -58,6 +58,10 @@ class CandidateScheduler(Generic[T]):
         self.handed_out = 0
         self.taken: list[T] = []
         """Every item handed out, in order: the search's order, for tie-breaks."""
+        self.ends: list[int] = []
+        """Where each batch handed out ends in `taken`."""
+        self.repairs: set[T] = set()
+        """The items recorded as perfect."""
         self.finished = False
         """Set by a perfect candidate or a stop request: nothing more is handed out."""
         self._lock = threading.Lock()
@@ -71,6 +75,8 @@ class CandidateScheduler(Generic[T]):
             taken = self.order.next(size) if size > 0 else []
             self.handed_out += len(taken)
             self.taken += taken
+            if taken:
+                self.ends.append(len(self.taken))
             return taken
 
     def record(
@@ -88,6 +94,20 @@ class CandidateScheduler(Generic[T]):
                 self.limit = min(self.limit, self.handed_out + self.patience)
             if perfect:
                 self.finished = True
+                self.repairs.add(item)
+
+    def settled(self) -> list[T]:
+        """The items handed out up to the end of the first batch holding a repair; all without.
+
+        Batches in flight when a repair arrives are evaluated too, but which ones were in
+        flight depends on timing: selection looks no further than the repair's batch, so a
+        rerun, or a run with other parallelism, picks the same winner.
+        """
+        with self._lock:
+            for end in self.ends:
+                if self.repairs.intersection(self.taken[:end]):
+                    return self.taken[:end]
+            return list(self.taken)
 
     def stop(self) -> None:
         """Hand out nothing more (the daemon is stopping)."""

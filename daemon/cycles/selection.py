@@ -48,12 +48,14 @@ def select(
 
     Best is the fewest failing tests, then the least new code (`novelty`), then the
     earliest in the search's `order` (indices into `mutations`; enumeration order by
-    default): never the run time, so that reruns pick the same winner.
+    default): never the run time, so that reruns pick the same winner. Runs outside a
+    given `order` are not candidates (the scheduler's `settled` leaves out batches that
+    were in flight when a repair came).
     """
     rank = {index: position for position, index in enumerate(order or sorted(runs))}
     eligible, refused = [], {}
     for index, run in sorted(runs.items(), key=lambda item: rank.get(item[0], len(rank))):
-        if not improves(run, baseline):
+        if index not in rank or not improves(run, baseline):
             continue
         mutation = mutations[index]
         why = why_refused(mutation, run, sources, baseline)
@@ -62,7 +64,7 @@ def select(
             continue
         old = sources[mutation.path]
         new = novelty(old, apply_mutation(old, mutation))
-        eligible.append((-run.score, new, rank.get(index, len(rank)), index))
+        eligible.append((-run.score, new, rank[index], index))
     if not eligible:
         return Selection(None, refused)
     index = min(eligible)[-1]

@@ -54,6 +54,23 @@ def test_batches_stop_at_the_candidate_cap():
     assert drain(s) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
 
 
+def test_selection_looks_no_further_than_the_first_batch_holding_a_repair():
+    s, _ = scheduler()
+    first, second, third = s.take(), s.take(), s.take()  # three batches in flight
+    for item in third:  # the third finishes first, with a repair
+        s.record(item, improved=item == 9, perfect=item == 9)
+    assert s.settled() == first + second + third
+    s.record(5, improved=True, perfect=True)  # then one in the second: it settles earlier
+    assert s.settled() == first + second
+    assert s.take() == []
+
+
+def test_without_a_repair_every_item_handed_out_is_settled():
+    s, _ = scheduler(limit=6)
+    drain(s)
+    assert s.settled() == list(range(6))
+
+
 def test_batches_stop_when_the_order_runs_out():
     s, _ = scheduler(items=range(5))
     assert drain(s) == [[0, 1, 2, 3], [4]]

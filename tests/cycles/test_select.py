@@ -60,6 +60,15 @@ def test_ties_go_to_the_earlier_candidate_in_the_search_never_the_faster():
         assert chosen is not None and chosen[0] == mutations[order[0]]
 
 
+def test_runs_outside_the_given_order_are_not_candidates():
+    mutations = enumerate_mutations(SOURCE, "m.py")
+    fix = mutations.index(fixing_line_5(mutations))
+    other = find(mutations, "    if x >= high:\n")
+    runs = {fix: run(set(TESTS)), other: run({"t_low", "t_mid", "t_high"})}
+    chosen = select(mutations, runs, {"m.py": SOURCE}, BASELINE, [other]).winner
+    assert chosen is not None and chosen[0] == mutations[other]  # fix ran in a later batch
+
+
 def test_a_partial_improvement_with_an_anti_pattern_is_refused_with_its_reason():
     mutations = enumerate_mutations(SOURCE, "m.py")
     early = find(mutations, "    if x > high:\n        pass\n")
