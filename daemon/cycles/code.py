@@ -185,6 +185,7 @@ class CodeCycle(Cycle):
             limit=limit,
             patience=self.config.search.patience,
             deadline=self.max_seconds,
+            alternatives=self.config.search.alternatives,
             clock=lambda: self.searched,
         )
 

@@ -2,8 +2,9 @@
 
 `CandidateScheduler` hands out batches from a search order until the cycle's
 limits say stop: the candidate cap, the patience past the first improvement,
-the deadline (read from an injected clock), a candidate that passes every
-test, or a stop request; it keeps the order it handed them out in. It runs
+the deadline (read from an injected clock), the alternatives past the first
+candidate that passes every test, or a stop request; it keeps the order it
+handed them out in. It runs
 nothing and touches nothing: the cycle evaluates what it hands out and
 reports each outcome back, so it is tested with plain lists and a hand-made
 clock. `improves`, `refusal` and `novelty`
@@ -48,13 +49,21 @@ class CandidateScheduler(Generic[T]):
         limit: int,
         patience: int,
         deadline: float,
+        alternatives: int = 0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """`deadline` is a reading of `clock` after which no batch starts."""
-        if batch < 1 or limit < 0 or patience < 0:
-            raise ValueError(f"batch {batch}, limit {limit}, patience {patience}: out of range")
+        """`deadline` is a reading of `clock` after which no batch starts.
+
+        `alternatives` are the candidates handed out past the batch of the first repair.
+        """
+        if batch < 1 or limit < 0 or patience < 0 or alternatives < 0:
+            raise ValueError(
+                f"batch {batch}, limit {limit}, patience {patience}, "
+                f"alternatives {alternatives}: out of range"
+            )
         self.order, self.batch, self.limit = order, batch, limit
         self.patience, self.deadline, self.clock = patience, deadline, clock
+        self.alternatives = alternatives
         self.handed_out = 0
         self.taken: list[T] = []
         """Every item handed out, in order: the search's order, for tie-breaks."""
@@ -63,7 +72,7 @@ class CandidateScheduler(Generic[T]):
         self.repairs: set[T] = set()
         """The items recorded as perfect."""
         self.finished = False
-        """Set by a perfect candidate or a stop request: nothing more is handed out."""
+        """Set by a stop request: nothing more is handed out."""
         self._lock = threading.Lock()
 
     def take(self) -> list[T]:
@@ -86,28 +95,36 @@ class CandidateScheduler(Generic[T]):
 
         `settled` says it could be committed (default: `improved`). An improvement
         refused to do no harm still teaches the order, but the search goes on as if
-        none was found: a program with several defects has others to find.
+        none was found: a program with several defects has others to find. A
+        `perfect` one (a repair) leaves `alternatives` more to hand out past its batch:
+        weak tests pass several edits, and selection prefers the least new code.
         """
         with self._lock:
             self.order.observe(item, improved)
             if improved if settled is None else settled:
                 self.limit = min(self.limit, self.handed_out + self.patience)
             if perfect:
-                self.finished = True
                 self.repairs.add(item)
+                self.limit = min(self.limit, self._batch_end(item) + self.alternatives)
 
     def settled(self) -> list[T]:
-        """The items handed out up to the end of the first batch holding a repair; all without.
+        """The items handed out up to the first repair's batch and its alternatives; all without.
 
         Batches in flight when a repair arrives are evaluated too, but which ones were in
-        flight depends on timing: selection looks no further than the repair's batch, so a
-        rerun, or a run with other parallelism, picks the same winner.
+        flight depends on timing: selection looks no further than the repair's batch and
+        the alternatives after it, so a rerun, or a run with other parallelism, picks the
+        same winner.
         """
         with self._lock:
             for end in self.ends:
                 if self.repairs.intersection(self.taken[:end]):
-                    return self.taken[:end]
+                    return self.taken[: end + self.alternatives]
             return list(self.taken)
+
+    def _batch_end(self, item: T) -> int:
+        """Where the batch that handed out `item` ends in `taken`."""
+        position = self.taken.index(item)
+        return next(end for end in self.ends if end > position)
 
     def stop(self) -> None:
         """Hand out nothing more (the daemon is stopping)."""
@@ -196,7 +213,7 @@ def novelty(old: str, new: str) -> int:
 
 
 def _trigrams(source: str) -> set[tuple[str, str, str]]:
-    words = _tokens(source)
+    words = tokens(source)
     return set(zip(words, words[1:], words[2:], strict=False))
 
 
@@ -212,7 +229,7 @@ _LAYOUT = frozenset(
 )
 
 
-def _tokens(source: str) -> list[str]:
+def tokens(source: str) -> list[str]:
     """The source's tokens without layout and comments; its words if it does not tokenize."""
     try:
         return [

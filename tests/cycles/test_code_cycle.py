@@ -194,3 +194,16 @@ def test_two_edits_that_each_make_progress_are_combined_into_one_repair(tmp_path
     subject = git(spec.repo, "log", "-1", "--format=%s").strip()
     assert " and " in subject or "; " in subject, subject
     assert report.mutation["after"]["path"] == "calc/ops.py"
+
+
+def test_alternatives_run_past_the_repairs_batch_and_a_repair_still_wins(tmp_path, local_backend):
+    """The fake local backend stands in for the sandbox: only the scheduler's limit is tested."""
+    _, plain, _ = cycle(tmp_path / "plain", local_backend)
+    targets, state = make_target(tmp_path / "wide", extra="[search]\nalternatives = 2\n")
+    spec = load_registry(targets, state).get("calc")
+    with open_store(state) as store:
+        wide = run_cycle(spec, state, local_backend, store)
+    assert plain.status == wide.status == CycleStatus.ACCEPTED
+    assert plain.candidates == 30  # the repair came in the first batch (of 30, of 34 in all)
+    assert wide.candidates == 32  # then two more
+    assert "return a + b" in (spec.repo / "calc" / "ops.py").read_text()

@@ -29,7 +29,9 @@ class Clock:
         return self.now
 
 
-def scheduler(items=range(100), *, batch=4, limit=100, patience=50, deadline=10.0, clock=None):
+def scheduler(
+    items=range(100), *, batch=4, limit=100, patience=50, deadline=10.0, alternatives=0, clock=None
+):
     order = ListOrder(list(items))
     made = CandidateScheduler(
         order,
@@ -37,6 +39,7 @@ def scheduler(items=range(100), *, batch=4, limit=100, patience=50, deadline=10.
         limit=limit,
         patience=patience,
         deadline=deadline,
+        alternatives=alternatives,
         clock=clock or Clock(),
     )
     return made, order
@@ -113,6 +116,22 @@ def test_a_perfect_candidate_ends_the_search():
     assert s.take() == []
 
 
+def test_a_repair_leaves_the_alternatives_past_its_batch():
+    s, _ = scheduler(alternatives=3)
+    s.record(s.take()[1], improved=True, perfect=True)
+    assert drain(s) == [[4, 5, 6]]
+    assert s.settled() == list(range(7))
+
+
+def test_alternatives_count_from_the_first_batch_holding_a_repair_not_the_first_to_finish():
+    s, _ = scheduler(alternatives=2)
+    first, second = s.take(), s.take()  # two batches in flight
+    s.record(second[0], improved=True, perfect=True)  # limit 8 + 2
+    s.record(first[3], improved=True, perfect=True)  # limit 4 + 2: already handed out
+    assert s.take() == []
+    assert s.settled() == first + second[:2]
+
+
 def test_no_batch_starts_after_the_deadline():
     clock = Clock()
     s, _ = scheduler(clock=clock, deadline=5.0)
@@ -129,7 +148,9 @@ def test_stop_hands_out_nothing_more():
     assert s.take() == []
 
 
-@pytest.mark.parametrize("bad", [{"batch": 0}, {"limit": -1}, {"patience": -1}])
+@pytest.mark.parametrize(
+    "bad", [{"batch": 0}, {"limit": -1}, {"patience": -1}, {"alternatives": -1}]
+)
 def test_settings_out_of_range_are_refused(bad):
     with pytest.raises(ValueError, match="out of range"):
         scheduler(**bad)
