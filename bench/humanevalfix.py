@@ -13,10 +13,15 @@ Each task has its own state directory: nothing is learned from one task for anot
 ``--tests example`` searches on the docstring's examples only and judges on the full test:
 the share of example-passing repairs that also pass the full test is the overfitting figure.
 
+``--record-candidates`` keeps each cycle's evaluated candidates (edit, score) in the JSON,
+in the order they ran; with ``--alternatives N`` the search goes on N candidates past the
+first repair's batch, so that selection rules can be compared on the same runs.
+
 ``reach`` needs no sandbox: whether one mutation of the buggy module is the canonical fix.
 
     python bench/humanevalfix.py run --sample 6 --seed 1 --json /tmp/hef6.json
     python bench/humanevalfix.py run --tasks Python/0,Python/10 --tests example
+    python bench/humanevalfix.py run --alternatives 64 --record-candidates --json study.json
     python bench/humanevalfix.py reach [--json reach.json]
 """
 
@@ -62,7 +67,7 @@ from daemon.cycles import run_cycle  # noqa: E402
 from daemon.errors import Error as DaemonError  # noqa: E402
 from daemon.ledger import open_ledger  # noqa: E402
 from daemon.registry import TargetSpec, load_target  # noqa: E402
-from daemon.store import open_store  # noqa: E402
+from daemon.store import Store, open_store  # noqa: E402
 from policies.status import CycleStatus  # noqa: E402
 from sandbox.backend import Backend, open_backend  # noqa: E402
 from sandbox.errors import Error as SandboxError  # noqa: E402
@@ -83,6 +88,10 @@ class Settings:
     """A `[budget] candidates` override; None keeps the default."""
     seconds: float | None = None
     """A `[budget] seconds` override; None keeps the default."""
+    alternatives: int | None = None
+    """A `[search] alternatives` override; None keeps the default."""
+    record_candidates: bool = False
+    """Keep each cycle's evaluated candidates in its record (for studies of selection)."""
 
 
 # --- one task -------------------------------------------------------------------------------
@@ -182,10 +191,14 @@ def target_toml(name: str, repo: Path, settings: Settings) -> str:
         f"files = [{json.dumps(SOLUTION)}]",
         'tests = ["tests"]',
     ]
-    budget = {"candidates": settings.candidates, "seconds": settings.seconds}
-    if any(value is not None for value in budget.values()):
-        lines += ["", "[budget]"]
-        lines += [f"{key} = {value}" for key, value in budget.items() if value is not None]
+    tables = {
+        "budget": {"candidates": settings.candidates, "seconds": settings.seconds},
+        "search": {"alternatives": settings.alternatives},
+    }
+    for section, keys in tables.items():
+        if any(value is not None for value in keys.values()):
+            lines += ["", f"[{section}]"]
+            lines += [f"{key} = {value}" for key, value in keys.items() if value is not None]
     return "\n".join(lines) + "\n"
 
 
@@ -221,6 +234,7 @@ def run_cycles(
                     "commit": report.commit,
                     "operator": mutation.get("operator"),
                     "summary": mutation.get("summary"),
+                    **({"tried": _tried(store, spec.name)} if settings.record_candidates else {}),
                 }
             )
             if report.status == CycleStatus.ERROR:
@@ -230,6 +244,13 @@ def run_cycles(
                 record["search_pass"] = True
             if not accepted or record["search_pass"]:
                 return
+
+
+def _tried(store: Store, target: str) -> list[dict[str, Any]]:
+    """The last cycle's candidates in the order they were evaluated: edit and outcome."""
+    cycle = store.cycles(target, 1)[0]["id"]
+    keys = ("mutation", "valid", "score", "passed", "collected", "reason")
+    return [{key: row[key] for key in keys} for row in store.candidates(cycle)]
 
 
 def judge(
@@ -336,6 +357,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--backend", choices=["docker", "bwrap"], default="docker")
     run.add_argument("--candidates", type=int, help="[budget] candidates (default: the target's)")
     run.add_argument("--seconds", type=float, help="[budget] seconds (default: the target's)")
+    run.add_argument(
+        "--alternatives", type=int, help="[search] alternatives (default: the target's)"
+    )
+    run.add_argument(
+        "--record-candidates",
+        action="store_true",
+        help="keep every evaluated candidate of each cycle in the JSON records",
+    )
     reach_cmd = commands.add_parser("reach", help="is the fix one mutation away? (no sandbox)")
     _selection(reach_cmd)
     return parser
@@ -356,7 +385,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(reach_table(records))
         output: dict[str, Any] = {"tasks": records}
     else:
-        settings = Settings(args.cycles, args.tests, args.backend, args.candidates, args.seconds)
+        settings = Settings(
+            args.cycles,
+            args.tests,
+            args.backend,
+            args.candidates,
+            args.seconds,
+            args.alternatives,
+            args.record_candidates,
+        )
         records = run_all(tasks, settings, args.jobs)
         summary = {"settings": asdict(settings), **summarise(records, args.tests == "example")}
         print(table(summary, records))

@@ -211,6 +211,14 @@ def test_a_budget_is_written_only_when_asked_for(tmp_path: Path) -> None:
     assert (record["search_tests"], record["full_tests"]) == (2, 7)
 
 
+def test_alternatives_are_written_to_the_search_table(tmp_path: Path) -> None:
+    settings = humanevalfix.Settings(alternatives=64)
+    record = humanevalfix._new_record(TASKS["Python/0"], settings)
+    spec, _ = humanevalfix.set_up(TASKS["Python/0"], settings, tmp_path, record)
+    assert "[budget]" not in spec.source.read_text()
+    assert spec.config.search.alternatives == 64
+
+
 def record(bug: str, **fields) -> dict:
     base = {
         "task_id": "t",
@@ -263,12 +271,15 @@ def test_the_summary_counts_by_bug_type_and_gives_the_overfitting_figure() -> No
 
 @pytest.mark.slow
 def test_one_task_end_to_end_in_docker(docker_backend, tmp_path: Path) -> None:
-    settings = humanevalfix.Settings(cycles=1)
+    settings = humanevalfix.Settings(cycles=1, record_candidates=True)
     result = humanevalfix.run_task(TASKS["Python/2"], settings, tmp_path, docker_backend)
     assert not result["lost"], result["reason"]
     (cycle,) = result["cycles"]
     assert cycle["status"] == "accepted" and cycle["best_score"] == 1.0
     assert cycle["candidates"] >= 1 and cycle["sandbox_seconds"] > 0 and cycle["operator"]
+    tried = {row["mutation"]["summary"]: row for row in cycle["tried"]}
+    assert len(cycle["tried"]) == cycle["candidates"]
+    assert tried[cycle["summary"]]["score"] == 1.0  # the winner is among them, a repair
     assert result["plausible"] and result["search_pass"] and not result["non_repair_commit"]
     assert result["judge"] == {"valid": True, "reason": "", "passed": 3, "collected": 3}
     assert result["commits"] == [cycle["reason"].rsplit(" [", 1)[0]]
