@@ -47,8 +47,10 @@ def select(
     """The best improving candidate that does no harm (`refusal`).
 
     Best is the fewest failing tests, then the least new code (`novelty`), then the
-    earliest in the search's `order` (indices into `mutations`; enumeration order by
-    default): never the run time, so that reruns pick the same winner. Runs outside a
+    nearest alternative (each operator lists its variants at a site nearest first:
+    `!=` for `==` before `<`), then the earliest in the search's `order` (indices into
+    `mutations`; enumeration order by default): never the run time, so that reruns
+    pick the same winner. Runs outside a
     given `order` are not candidates (the scheduler's `settled` leaves out batches that
     were in flight when a repair came).
     """
@@ -64,7 +66,7 @@ def select(
             continue
         old = sources[mutation.path]
         new = novelty(old, apply_mutation(old, mutation))
-        eligible.append((-run.score, new, rank[index], index))
+        eligible.append((-run.score, new, mutation.variant, rank[index], index))
     if not eligible:
         return Selection(None, refused)
     index = min(eligible)[-1]

@@ -53,11 +53,22 @@ def test_of_two_repairs_the_one_bringing_less_new_code_wins_whatever_the_order()
 def test_ties_go_to_the_earlier_candidate_in_the_search_never_the_faster():
     mutations = enumerate_mutations(SOURCE, "m.py")
     fix = find(mutations, "        return high\n")
-    other = find(mutations, "    if x >= high:\n")
+    other = find(mutations, "    if x > high or x < low:\n")  # as novel, and a second variant
+    assert mutations[fix].variant == mutations[other].variant == 1
     runs = {fix: run({"t_low", "t_mid", "t_high"}, 9.0), other: run({"t_low", "t_mid", "t_high"})}
     for order in ([fix, other], [other, fix]):
         chosen = select(mutations, runs, {"m.py": SOURCE}, BASELINE, order).winner
         assert chosen is not None and chosen[0] == mutations[order[0]]
+
+
+def test_ties_in_new_code_go_to_the_nearest_alternative_of_an_operator():
+    mutations = enumerate_mutations(SOURCE, "m.py")
+    near, far = find(mutations, "    if x >= high:\n"), find(mutations, "    if x <= high:\n")
+    assert (mutations[near].variant, mutations[far].variant) == (0, 2)  # >= is nearer to >
+    passing = {"t_low", "t_mid", "t_high"}
+    runs = {near: run(passing), far: run(passing)}
+    chosen = select(mutations, runs, {"m.py": SOURCE}, BASELINE, [far, near]).winner
+    assert chosen is not None and chosen[0] == mutations[near]
 
 
 def test_runs_outside_the_given_order_are_not_candidates():
