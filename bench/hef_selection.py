@@ -37,9 +37,9 @@ Repair = dict[str, Any]
 """One candidate that passes every test: its position and measures of its change."""
 
 RULES: dict[str, Callable[[Repair], tuple[int, ...]]] = {
-    "least new code (shipped)": lambda r: (r["novelty"], r["position"]),
+    "least new code": lambda r: (r["novelty"], r["position"]),
     "fewest changed tokens": lambda r: (r["tokens"], r["position"]),
-    "least new code, then nearest variant": lambda r: (
+    "least new code, then nearest variant (shipped)": lambda r: (
         r["novelty"],
         r["variant"],
         r["position"],
@@ -125,13 +125,13 @@ def main(argv: list[str] | None = None) -> int:
         tasks.append((record, repairs, tried))
     recorded = max((t for _, r, t in tasks if r), default=0)
     results = []
-    print(f"{'rule':40} {'alternatives':>12} {'plausible':>9} {'exact':>6} {'median':>7}")
+    print(f"{'rule':48} {'alternatives':>12} {'plausible':>9} {'exact':>6} {'median':>7}")
     for name, rule in RULES.items():
         for k in ALTERNATIVES:
             result = {"rule": name, "alternatives": k, **replay(tasks, rule, k, args.batch)}
             results.append(result)
             print(
-                f"{name:40} {k:>12} {result['plausible']:>9} {result['exact']:>6} "
+                f"{name:48} {k:>12} {result['plausible']:>9} {result['exact']:>6} "
                 f"{result['median_candidates']:>7}"
             )
     if recorded and recorded < max(ALTERNATIVES):
