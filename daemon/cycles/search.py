@@ -4,11 +4,10 @@
 limits say stop: the candidate cap, the patience past the first improvement,
 the deadline (read from an injected clock), the alternatives past the first
 candidate that passes every test, or a stop request; it keeps the order it
-handed them out in. It runs
-nothing and touches nothing: the cycle evaluates what it hands out and
-reports each outcome back, so it is tested with plain lists and a hand-made
-clock. `improves`, `refusal` and `novelty`
-are the selection rules the cycle and the benches share.
+handed them out in. It runs nothing and touches nothing: the cycle evaluates
+what it hands out and reports each outcome back, so it is tested with plain
+lists and a hand-made clock. `improves`, `refusal` and `novelty` are the
+selection rules the cycle and the benches share.
 """
 
 from __future__ import annotations
