@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from humanevalfix_tasks import buggy_module, is_exact, load_tasks  # noqa: E402
+from humanevalfix_tasks import DATA, buggy_module, is_exact, load_tasks  # noqa: E402
 
 from daemon.cycles.search import novelty, tokens  # noqa: E402
 from policies.codemods import Mutation, apply_mutation  # noqa: E402
@@ -114,9 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("run", type=Path, help="a run's JSON, made with --record-candidates")
     parser.add_argument("--batch", type=int, default=16, help="the run's sandbox.batch (16)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the results here")
+    parser.add_argument("--data", type=Path, default=DATA, help="the HumanEvalFix JSONL file")
     args = parser.parse_args(argv)
     records = json.loads(args.run.read_text())["tasks"]
-    known = {task.task_id: task for task in load_tasks()}
+    known = {task.task_id: task for task in load_tasks(args.data)}
     tasks = []
     for record in records:
         task = known[record["task_id"]]

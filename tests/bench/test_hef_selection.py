@@ -11,6 +11,8 @@ import hef_selection
 from humanevalfix_tasks import buggy_module, load_tasks
 
 RULE = hef_selection.RULES["least new code"]
+SAMPLE = Path(__file__).parent / "data" / "humanevalfix_sample.jsonl"
+"""The tasks these tests name, copied from the dataset (see data/README.md)."""
 
 
 def repair(position: int, novelty: int, exact: bool) -> dict:
@@ -41,7 +43,7 @@ def test_a_task_repaired_in_a_later_cycle_keeps_its_recorded_outcome():
 
 
 def test_recorded_candidates_are_measured_against_the_buggy_module():
-    task = next(t for t in load_tasks() if t.task_id == "Python/0")
+    task = next(t for t in load_tasks(SAMPLE) if t.task_id == "Python/0")
     source = buggy_module(task)
     cycle = {"tried": [{"mutation": {"path": "solution.py"}, "valid": 0, "score": 0.0}]}
     assert hef_selection.first_cycle_repairs({"cycles": [cycle]}, source, task) == []
