@@ -320,6 +320,33 @@ def test_replace_literal_not_module_tables_messages_fstrings_or_none_tests():
     assert_no_site("replace-literal", source)
 
 
+# --- replace-method --------------------------------------------------------------------------
+
+
+def test_replace_method_nearest_sibling_first():
+    before = "def flip(s):\n    return s.lower()\n"
+    assert mutants("replace-method", before) == [
+        before.replace("lower", other) for other in ("upper", "swapcase", "casefold", "capitalize")
+    ]
+    mutation = assert_mutates(
+        "replace-method",
+        "ok = [x for x in xs if x.endswith(prefix)]\n",
+        "ok = [x for x in xs if x.startswith(prefix)]\n",
+    )
+    assert mutation.summary == "call x.startswith instead of x.endswith at module level"
+
+
+def test_replace_method_predicates_and_methods_passed_on():
+    before = "n = sum(ord(c) for c in s if c.islower())\nt = sorted(words, key=str.lower)\n"
+    assert_mutates("replace-method", before, before.replace("islower", "isupper"))
+    assert_mutates("replace-method", before, before.replace("str.lower", "str.upper"), site=1)
+
+
+def test_replace_method_not_on_modules_nor_other_methods():
+    source = "import os.path\n\nhead, tail = os.path.split(p)\nobj.frobnicate()\nx.lower = 1\n"
+    assert_no_site("replace-method", source)
+
+
 # --- summaries -------------------------------------------------------------------------------
 
 EXPRESSION_OPERATORS = [
@@ -334,6 +361,7 @@ EXPRESSION_OPERATORS = [
     "replace-attribute",
     "replace-call",
     "replace-literal",
+    "replace-method",
     "replace-name",
     "replace-subscript",
     "swap-args",

@@ -14,6 +14,7 @@ from policies.codemods.nodes import LITERAL_NAMES, dotted_name
 from policies.codemods.scope import (
     available_bindings,
     local_bindings,
+    on_module,
     scope_bindings,
     usage,
     visible_bindings,
@@ -146,7 +147,7 @@ class ReplaceAttribute(SiteOperator):
             kinds = ("function",) if called else ("variable",)
             names += [b.name for b in scope_bindings(scope, ctx) if b.kind in kinds]
         names = list(dict.fromkeys(name for name in names if name != attr))
-        if base not in _SELF and not _is_module(node.value, ctx):
+        if base not in _SELF and not on_module(node.value, ctx):
             names += self._elsewhere(ctx, called, {attr, *names})
         shown = f"{dotted_name(node.value) or ''}."  # never a fragment such as ``{...}.``
         return [
@@ -162,7 +163,7 @@ class ReplaceAttribute(SiteOperator):
         others = [
             (abs(ctx.line(first) - here), ctx.line(first), name)
             for name, first in _attributes(ctx.module, ctx).anywhere[called].items()
-            if name not in taken and not _is_module(first.value, ctx)
+            if name not in taken and not on_module(first.value, ctx)
         ]
         return [name for *_, name in sorted(others)[: self.elsewhere]]
 
@@ -174,16 +175,3 @@ def _attributes(scope: cst.CSTNode, ctx: Context) -> _AttributeCollector:
         return collector
 
     return ctx.analysis.memo(("attributes", scope), collect)
-
-
-def _is_module(base: cst.BaseExpression, ctx: Context) -> bool:
-    """Whether ``base`` is an imported name (or a dotted name on one): a module, probably."""
-    while isinstance(base, cst.Attribute):
-        base = base.value
-    if not isinstance(base, cst.Name):
-        return False
-    imports = ctx.analysis.memo(
-        ("imports", ctx.module),
-        lambda: {b.name for b in scope_bindings(ctx.module, ctx) if b.kind == "import"},
-    )
-    return base.value in imports
