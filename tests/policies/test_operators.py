@@ -178,6 +178,24 @@ def test_swap_args_skips_keywords_min_max_and_commutative_operators():
     assert_no_site("swap-args", "f(a, key=b)\nm = min(a, b)\ns = a + b\np = a * b\n")
 
 
+def test_swap_args_operands_of_a_membership_test_between_strings():
+    before = "def f(strings, part):\n    return [x for x in strings if x in part]\n"
+    after = "def f(strings, part):\n    return [x for x in strings if part in x]\n"
+    assert_mutates("swap-args", before, after)
+    assert_mutates("swap-args", "ok = a not in (b or c)\n", "ok = (b or c) not in a\n")
+    assert_mutates("swap-args", "ok = x in s.lower()\n", "ok = s.lower() in x\n")
+
+
+def test_swap_args_leaves_membership_in_collections_and_chains_alone():
+    assert_no_site(
+        "swap-args",
+        "def f(x, xs):\n"
+        "    n = len(xs)\n"
+        "    return x in {1, 2}, 3 in x, x in range(n), x in xs, a in d.keys()\n"
+        "    return a in b in c or a in a\n",
+    )
+
+
 # --- replace-name ----------------------------------------------------------------------------
 
 
@@ -388,6 +406,19 @@ def test_minmax_swap_any_all_and_methods():
         "ok = all(\n    xs  # all of them?\n)\n",
     )
     assert_mutates("minmax-swap", "i = scores.argmax(axis=1)\n", "i = scores.argmin(axis=1)\n")
+
+
+def test_minmax_swap_sorts_the_other_way():
+    assert_mutates(
+        "minmax-swap", "ys = sorted(xs, key=len)\n", "ys = sorted(xs, key=len, reverse=True)\n"
+    )
+    assert_mutates("minmax-swap", "xs.sort()\n", "xs.sort(reverse=True)\n")
+    assert_mutates("minmax-swap", "ys = sorted(xs, reverse=True)\n", "ys = sorted(xs)\n")
+    before = "ys = sorted(\n    xs,\n    reverse=True,\n)\n"
+    assert_mutates("minmax-swap", before, "ys = sorted(\n    xs,\n)\n")
+    assert_no_site(
+        "minmax-swap", "import numpy as np\n\nnp.sort(x)\nys = sorted(xs, reverse=flag)\n"
+    )
 
 
 # --- bool-literal, remove-unary, loop-control --------------------------------------------------

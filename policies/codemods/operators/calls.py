@@ -9,8 +9,15 @@ import libcst as cst
 
 from policies.codemods.analysis import Context, snippet
 from policies.codemods.base import Edit, SiteOperator
-from policies.codemods.nodes import STRING_NODES, binary_precedence, dotted_name, parenthesize
-from policies.codemods.scope import Usage, usage
+from policies.codemods.nodes import (
+    DISPLAY_NODES,
+    STRING_NODES,
+    binary_precedence,
+    dotted_name,
+    is_literal_name,
+    parenthesize,
+)
+from policies.codemods.scope import Usage, on_module, usage
 
 _NON_COMMUTATIVE = (
     cst.Subtract,
@@ -22,6 +29,7 @@ _NON_COMMUTATIVE = (
     cst.RightShift,
     cst.MatrixMultiply,
 )
+_MEMBERSHIP = (cst.In, cst.NotIn)
 _WHOLE = 10_000
 _SHORT = 30  # the longest snippet in a summary
 _PART = 20  # the longest snippet of one of two parts of a summary
@@ -38,20 +46,24 @@ class SwapArgs(SiteOperator):
     operation is a site with one variant, its operands swapped (parenthesized where
     precedence needs it): ``-``, ``/``, ``//``, ``%``, ``**``, ``<<``, ``>>``, ``@``, and ``+``
     when an operand is a string or a sequence (concatenation is not commutative); ``%``
-    formatting of a string is left alone, and comparisons are `compare-swap`'s. A tuple or
+    formatting of a string is left alone, and comparisons are `compare-swap`'s, except a lone
+    membership test between values that may be strings (``x in s`` for ``s in x``: which
+    string holds the other). A tuple or
     list display of two to four elements (``return a, b``, ``for i, x in ...``) is a site too,
     each adjacent pair of elements a variant; not a tuple of types (``except (A, B)``).
     """
 
     name = "swap-args"
-    description = "Swap two adjacent arguments of a call, the operands of a - b, or two elements."
-    node_types: ClassVar = (cst.Call, cst.BinaryOperation, cst.Tuple, cst.List)
+    description = "Swap adjacent arguments of a call, operands of a - b or x in s, or two elements."
+    node_types: ClassVar = (cst.Call, cst.BinaryOperation, cst.Comparison, cst.Tuple, cst.List)
     display_limit: ClassVar[int] = 4
 
     def edits(self, node: cst.CSTNode, ctx: Context) -> Sequence[Edit]:
         """Each adjacent pair of arguments or elements swapped, or the operands swapped."""
         if isinstance(node, cst.BinaryOperation):
             return self._operands(node, ctx)
+        if isinstance(node, cst.Comparison):
+            return _membership(node, ctx)
         if isinstance(node, cst.Tuple | cst.List):
             if not 2 <= len(node.elements) <= self.display_limit or _types(node):
                 return []
@@ -82,6 +94,29 @@ class SwapArgs(SiteOperator):
             left, right = parenthesize(node.right, level), parenthesize(node.left, level + 1)
         summary = f"swap the operands of {snippet(node, _SHORT)}"
         return [Edit(node.with_changes(left=left, right=right), summary)]
+
+
+def _membership(node: cst.Comparison, ctx: Context) -> list[Edit]:
+    """``s in x`` for ``x in s`` when both may be strings.
+
+    Not a collection, a number, or a call that gives anything but a string (``range(n)``).
+    """
+    if len(node.comparisons) != 1 or not isinstance(node.comparisons[0].operator, _MEMBERSHIP):
+        return []
+    left, right = node.left, node.comparisons[0].comparator
+    names = usage(ctx)
+    for operand in (left, right):
+        if isinstance(operand, (*DISPLAY_NODES, cst.Integer, cst.Float)):
+            return []
+        kind = names.kind(operand)
+        if kind not in ("str", None) or (isinstance(operand, cst.Call) and kind != "str"):
+            return []
+    if snippet(left, _WHOLE) == snippet(right, _WHOLE):
+        return []
+    # Operands of a comparison bind more tightly than it, or bring their own parentheses.
+    target = node.comparisons[0].with_changes(comparator=left)
+    new = node.with_changes(left=right, comparisons=[target])
+    return [Edit(new, f"swap the operands of {snippet(node, _SHORT)}")]
 
 
 _TYPES = frozenset({"int", "float", "str", "bytes", "bool", "list", "tuple", "dict", "set"})
@@ -173,21 +208,25 @@ def _with_name(func: cst.BaseExpression, name: str) -> cst.BaseExpression:
 
 
 class MinMaxSwap(SiteOperator):
-    """Call ``max`` instead of ``min``, ``all`` instead of ``any``, and the other way round.
+    """Call ``max`` instead of ``min``, ``all`` instead of ``any``; sort the other way.
 
     Calls of the builtins ``min``, ``max``, ``any``, ``all``, and of methods or module
     functions named ``min``/``max``, ``argmin``/``argmax``, ``amin``/``amax``,
     ``nanmin``/``nanmax``, ``minimum``/``maximum`` (NumPy, PyTorch), are sites with one
-    variant: the opposite function.
+    variant: the opposite function. So are calls of ``sorted`` and of a ``.sort`` method (not
+    a module's): ``reverse=True`` added, or a ``reverse=True`` dropped.
     """
 
     name = "minmax-swap"
-    description = "Call max instead of min, all instead of any, and the other way round."
+    description = "Call max instead of min or all instead of any, or sort the other way round."
     node_types: ClassVar = (cst.Call,)
 
     def edits(self, node: cst.CSTNode, ctx: Context) -> Sequence[Edit]:
-        """The opposite function of a min/max or any/all call."""
+        """The opposite function of a min/max or any/all call; the opposite order of a sort."""
         assert isinstance(node, cst.Call)
+        if _is_sort(node.func, ctx):
+            edit = _reversed_sort(node)
+            return [edit] if edit else []
         old = _callee(node.func)
         return [
             Edit(
@@ -195,6 +234,40 @@ class MinMaxSwap(SiteOperator):
             )
             for name in _renamed(node.func, _OPPOSITE_NAMES, _OPPOSITE_METHODS)
         ]
+
+
+def _is_sort(func: cst.BaseExpression, ctx: Context) -> bool:
+    """``sorted`` or a ``.sort`` method on anything but a module."""
+    if isinstance(func, cst.Name):
+        return func.value == "sorted"
+    return (
+        isinstance(func, cst.Attribute)
+        and func.attr.value == "sort"
+        and not on_module(func.value, ctx)
+    )
+
+
+def _reversed_sort(node: cst.Call) -> Edit | None:
+    """The sort with ``reverse=True`` added, or without its ``reverse=True``."""
+    args = list(node.args)
+    where = [i for i, arg in enumerate(args) if arg.keyword and arg.keyword.value == "reverse"]
+    if where:
+        i = where[0]
+        if not is_literal_name(args[i].value, "True"):
+            return None
+        if i == len(args) - 1 and i > 0:  # the previous argument takes its comma and layout
+            args[i - 1] = args[i - 1].with_changes(comma=args[i].comma)
+        del args[i]
+        return Edit(node.with_changes(args=args), "sort in ascending order")
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    if args:
+        args[-1] = args[-1].with_changes(comma=comma)
+    reverse = cst.Arg(
+        cst.Name("True"),
+        keyword=cst.Name("reverse"),
+        equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
+    )
+    return Edit(node.with_changes(args=[*args, reverse]), "sort in descending order")
 
 
 class BoundaryBuiltin(SiteOperator):
