@@ -174,8 +174,11 @@ class CodeCycle(Cycle):
 
         `first` are handed out before the order's own choices. The budget's seconds
         are sandbox seconds of candidates (`searched`), so that it buys the same
-        search whatever the parallelism.
+        search whatever the parallelism; until some are recorded, a candidate is taken
+        to cost what the baseline did, its hung tests at the candidates' limit.
         """
+        test_timeout = baseline.candidate_limits(self.limits).test_timeout or 0.0
+        estimate = baseline.duration + test_timeout * len(baseline.hung)
         suspiciousness = ochiai(baseline.coverage or {}, baseline.outcomes)
         seed = self.config.search.seed * 1_000_003 + self.number
         order = self.ordering.search(mutations, SearchContext(seed, suspiciousness))
@@ -187,6 +190,7 @@ class CodeCycle(Cycle):
             deadline=self.max_seconds,
             alternatives=self.config.search.alternatives,
             clock=lambda: self.searched,
+            estimate=estimate,
         )
 
     def evaluate(

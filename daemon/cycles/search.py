@@ -50,10 +50,14 @@ class CandidateScheduler(Generic[T]):
         deadline: float,
         alternatives: int = 0,
         clock: Callable[[], float] = time.monotonic,
+        estimate: float = 0.0,
     ) -> None:
         """`deadline` is a reading of `clock` after which no batch starts.
 
         `alternatives` are the candidates handed out past the batch of the first repair.
+        `estimate` is what one candidate costs on `clock` until some are recorded (0:
+        unknown): a batch is cut to what the time left buys, so that the last one
+        overshoots the deadline by a candidate rather than by a batch.
         """
         if batch < 1 or limit < 0 or patience < 0 or alternatives < 0:
             raise ValueError(
@@ -62,8 +66,9 @@ class CandidateScheduler(Generic[T]):
             )
         self.order, self.batch, self.limit = order, batch, limit
         self.patience, self.deadline, self.clock = patience, deadline, clock
-        self.alternatives = alternatives
-        self.handed_out = 0
+        self.alternatives, self.estimate = alternatives, estimate
+        self.started = clock()
+        self.handed_out = self.recorded = 0
         self.taken: list[T] = []
         """Every item handed out, in order: the search's order, for tie-breaks."""
         self.ends: list[int] = []
@@ -79,7 +84,7 @@ class CandidateScheduler(Generic[T]):
         with self._lock:
             if self.finished or self.clock() > self.deadline:
                 return []
-            size = min(self.batch, self.limit - self.handed_out)
+            size = min(self.batch, self.limit - self.handed_out, self._affordable())
             taken = self.order.next(size) if size > 0 else []
             self.handed_out += len(taken)
             self.taken += taken
@@ -99,6 +104,7 @@ class CandidateScheduler(Generic[T]):
         weak tests pass several edits, and selection prefers the least new code.
         """
         with self._lock:
+            self.recorded += 1
             self.order.observe(item, improved)
             if improved if settled is None else settled:
                 self.limit = min(self.limit, self.handed_out + self.patience)
@@ -119,6 +125,16 @@ class CandidateScheduler(Generic[T]):
                 if self.repairs.intersection(self.taken[:end]):
                     return self.taken[: end + self.alternatives]
             return list(self.taken)
+
+    def _affordable(self) -> int:
+        """Candidates the time left buys, those in flight paid for, at the cost seen so far."""
+        spent = self.clock() - self.started
+        cost = spent / self.recorded if self.recorded else self.estimate
+        if cost <= 0 or self.deadline == float("inf"):
+            return self.batch
+        in_flight = self.handed_out - self.recorded
+        left = self.deadline - self.clock() - in_flight * cost
+        return max(1, int(left / cost))
 
     def _batch_end(self, item: T) -> int:
         """Where the batch that handed out `item` ends in `taken`."""

@@ -30,7 +30,15 @@ class Clock:
 
 
 def scheduler(
-    items=range(100), *, batch=4, limit=100, patience=50, deadline=10.0, alternatives=0, clock=None
+    items=range(100),
+    *,
+    batch=4,
+    limit=100,
+    patience=50,
+    deadline=10.0,
+    alternatives=0,
+    clock=None,
+    estimate=0.0,
 ):
     order = ListOrder(list(items))
     made = CandidateScheduler(
@@ -41,6 +49,7 @@ def scheduler(
         deadline=deadline,
         alternatives=alternatives,
         clock=clock or Clock(),
+        estimate=estimate,
     )
     return made, order
 
@@ -140,6 +149,41 @@ def test_no_batch_starts_after_the_deadline():
     assert s.take() == [4, 5, 6, 7]  # at the deadline still
     clock.now = 5.01
     assert s.take() == []
+
+
+def test_a_batch_is_cut_to_what_the_time_left_buys_at_the_estimate():
+    s, _ = scheduler(deadline=10.0, estimate=3.0)
+    assert s.take() == [0, 1, 2]
+
+
+def test_the_cost_seen_replaces_the_estimate_and_the_last_batch_overshoots_by_one():
+    clock = Clock()
+    s, _ = scheduler(clock=clock, deadline=10.0, estimate=1.0)
+    first = s.take()
+    assert first == [0, 1, 2, 3]  # 10 s buy ten at 1 s each
+    for item in first:
+        s.record(item, improved=False)
+    clock.now = 8.0  # 2 s each: 2 s left buy one
+    assert s.take() == [4]
+    s.record(4, improved=False)
+    clock.now = 10.0  # no time left, but not past the deadline: one more
+    assert s.take() == [5]
+    s.record(5, improved=False)
+    clock.now = 12.0
+    assert s.take() == []
+
+
+def test_candidates_in_flight_are_paid_for_before_the_next_batch():
+    s, _ = scheduler(deadline=10.0, estimate=2.0)
+    assert s.take() == [0, 1, 2, 3]  # 8 s of the 10 s, not recorded yet
+    assert s.take() == [4]
+
+
+def test_without_an_estimate_or_a_deadline_batches_are_whole():
+    s, _ = scheduler(deadline=float("inf"), estimate=5.0)
+    assert s.take() == [0, 1, 2, 3]
+    s, _ = scheduler(deadline=1.0)
+    assert s.take() == [0, 1, 2, 3]
 
 
 def test_stop_hands_out_nothing_more():
