@@ -12,8 +12,9 @@ import subprocess
 
 import pytest
 
-from daemon.cycles import baseline, run_cycle
+from daemon.cycles import baseline, code, run_cycle
 from daemon.cycles.code import CodeCycle
+from daemon.cycles.search import CandidateScheduler
 from daemon.ledger import Identity, format_message, open_ledger
 from daemon.registry import load_registry
 from daemon.store import open_store
@@ -147,12 +148,21 @@ def test_a_hanging_test_fails_alone_and_the_cycle_goes_on(tmp_path, local_backen
     targets, state = make_target(tmp_path, HANGING_OPS, HANGING_TESTS)
     toml = targets / "calc.toml"
     toml.write_text(toml.read_text() + extra)
+    estimates = []
+
+    def scheduler(*args, **kwargs):
+        estimates.append(kwargs["estimate"])
+        return CandidateScheduler(*args, **kwargs)
+
+    monkeypatch.setattr(code, "CandidateScheduler", scheduler)
     spec = load_registry(targets, state).get("calc")
     with open_store(state) as store:
         report = run_cycle(spec, state, local_backend, store)
     assert report.baseline_score == 2 / 3, report.reason
     assert report.status == CycleStatus.ACCEPTED, report.reason
     assert report.best_score == 1.0
+    # Until candidates are timed, one costs what the baseline did: its hung test included.
+    assert estimates and estimates[0] >= 0.2
 
 
 TWO_BUGS = """\
