@@ -57,7 +57,7 @@ class CandidateScheduler(Generic[T]):
         `alternatives` are the candidates handed out past the batch of the first repair.
         `estimate` is what one candidate costs on `clock` until some are recorded (0:
         unknown): a batch is cut to what the time left buys, so that the last one
-        overshoots the deadline by a candidate rather than by a batch.
+        overshoots the deadline by a candidate or two rather than by a batch.
         """
         if batch < 1 or limit < 0 or patience < 0 or alternatives < 0:
             raise ValueError(
