@@ -49,6 +49,7 @@ def test_a_repair_is_one_commit_and_the_tree_stays_clean(tmp_path, local_backend
     assert open_ledger(spec).log("calc")[0]["trailers"]["Cycle"] == "1"
 
 
+@pytest.mark.slow  # a cycle, its commit and the revert: about 3 s
 def test_a_failed_verification_is_reverted_with_history_kept(tmp_path, local_backend, monkeypatch):
     monkeypatch.setattr(CodeCycle, "verify", lambda self: "a test failed on the second run")
     spec, report, _ = cycle(tmp_path, local_backend)
@@ -109,6 +110,7 @@ def test_a_share_outside_zero_to_one_is_refused(tmp_path, local_backend):
         cycle(tmp_path, local_backend, share=1.5)
 
 
+@pytest.mark.slow  # two whole cycles: about 3 s
 def test_the_identity_of_commits_comes_from_the_target(tmp_path, local_backend):
     spec, _, _ = cycle(tmp_path, local_backend)
     author = git(spec.repo, "log", "-1", "--format=%an <%ae>").strip()
@@ -142,6 +144,7 @@ def test_scale():
 """
 
 
+@pytest.mark.slow  # waits out per-test limits: about 7 s
 def test_a_hanging_test_fails_alone_and_the_cycle_goes_on(tmp_path, local_backend, monkeypatch):
     monkeypatch.setattr(baseline, "MIN_TEST_TIMEOUT", 0.2)  # mutants that hang cost less
     extra = 'test_timeout = "1s"\n'  # a [sandbox] key: TARGET ends in that table
@@ -190,6 +193,7 @@ def test_scale():
 """
 
 
+@pytest.mark.slow  # a whole catalogue, then its pairs: about 7 s
 def test_two_edits_that_each_make_progress_are_combined_into_one_repair(tmp_path, local_backend):
     targets, state = make_target(tmp_path, TWO_BUGS, TWO_BUGS_TESTS)
     toml = targets / "calc.toml"
@@ -206,6 +210,7 @@ def test_two_edits_that_each_make_progress_are_combined_into_one_repair(tmp_path
     assert report.mutation["after"]["path"] == "calc/ops.py"
 
 
+@pytest.mark.slow  # 32 candidates in two batches: about 8 s
 def test_alternatives_run_past_the_repairs_batch_and_a_repair_still_wins(tmp_path, local_backend):
     """The fake local backend stands in for the sandbox: only the scheduler's limit is tested."""
     _, plain, _ = cycle(tmp_path / "plain", local_backend)

@@ -124,6 +124,7 @@ def rate(spec) -> float:
 METRIC_OBJECTIVE = 'kind = "metric"\nentry = "metric:score"\nrepeat = 2\nholdout = 30'
 
 
+@pytest.mark.slow  # a whole climb of the metric: about 8 s
 def test_a_metric_is_climbed_and_committed_without_breaking_a_test(tmp_path, local_backend, capsys):
     spec, state = make(tmp_path, TIP, TIP_TESTS, METRIC_OBJECTIVE, metric=METRIC)
     report = cycle(spec, state, local_backend)
@@ -152,6 +153,7 @@ def test_a_minimised_metric_is_lowered(tmp_path, local_backend):
     assert "metric 10 -> " in git(spec.repo, "log", "-1", "--format=%s")
 
 
+@pytest.mark.slow  # a whole climb that gains nothing: about 3 s
 def test_no_gain_means_no_commit(tmp_path, local_backend):
     flat = METRIC.replace("return tip(100.0)", "return 1.0 + 0 * tip(100.0)")
     spec, state = make(tmp_path, TIP, TIP_TESTS, METRIC_OBJECTIVE, metric=flat)

@@ -137,6 +137,7 @@ BROKEN = {
 }
 
 
+@pytest.mark.slow  # real scoring runs: about 6 s
 def test_a_broken_entry_fails_its_own_scoring_and_the_next_is_scored(local_backend, tree):
     candidates = []
     for name, (source, _) in BROKEN.items():

@@ -269,6 +269,7 @@ def plateau(genomes, seeds) -> FakeEvaluation:
     return FakeEvaluation(np.array(rows), 10 * len(genomes) * len(seeds))
 
 
+@pytest.mark.slow  # two runs through restarts: about 4 s
 def test_a_resumed_run_with_restarts_gives_the_same_generations(tmp_path):
     config = EvolutionConfig(method="cmaes", population=5, seed=3, restarts=2, stall=2)
 

@@ -129,6 +129,7 @@ def test_failed_genomes_score_minus_infinity():
     assert np.isfinite(result.champion_fitness)
 
 
+@pytest.mark.slow  # real evolution until validation confirms: about 3 s
 def test_the_target_stops_a_run_only_once_validation_confirms_it(tmp_path):
     """A best that reaches the target on its training episodes must also reach it on the
     validation episodes; one that does not is recorded, and the run goes on."""
