@@ -157,19 +157,6 @@ def scope_bindings(
     return ctx.analysis.memo(("bindings", scope), compute)
 
 
-def on_module(base: cst.BaseExpression, ctx: Context) -> bool:
-    """Whether ``base`` is an imported name (or a dotted name on one): a module, probably."""
-    while isinstance(base, cst.Attribute):
-        base = base.value
-    if not isinstance(base, cst.Name):
-        return False
-    imports = ctx.analysis.memo(
-        ("imports", ctx.module),
-        lambda: {b.name for b in scope_bindings(ctx.module, ctx) if b.kind == "import"},
-    )
-    return base.value in imports
-
-
 def visible_bindings(ctx: Context) -> list[Binding]:
     """The names visible at the context's node, innermost scope first, each once.
 

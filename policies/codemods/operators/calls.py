@@ -17,7 +17,8 @@ from policies.codemods.nodes import (
     is_literal_name,
     parenthesize,
 )
-from policies.codemods.scope import Usage, on_module, usage
+from policies.codemods.operators.names import on_module
+from policies.codemods.scope import Usage, usage
 
 _NON_COMMUTATIVE = (
     cst.Subtract,

@@ -11,7 +11,7 @@ from libcst.metadata import ExpressionContext
 from policies.codemods.analysis import Context
 from policies.codemods.base import Edit, SiteOperator
 from policies.codemods.nodes import dotted_name
-from policies.codemods.scope import on_module
+from policies.codemods.operators.names import on_module
 
 # Methods of str, list, dict and set grouped by what they take and give, so that each may
 # stand for another of its family and still run. Within a family, nearer is likelier: the

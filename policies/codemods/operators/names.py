@@ -14,7 +14,6 @@ from policies.codemods.nodes import LITERAL_NAMES, dotted_name
 from policies.codemods.scope import (
     available_bindings,
     local_bindings,
-    on_module,
     scope_bindings,
     usage,
     visible_bindings,
@@ -175,3 +174,16 @@ def _attributes(scope: cst.CSTNode, ctx: Context) -> _AttributeCollector:
         return collector
 
     return ctx.analysis.memo(("attributes", scope), collect)
+
+
+def on_module(base: cst.BaseExpression, ctx: Context) -> bool:
+    """Whether ``base`` is an imported name (or a dotted name on one): a module, probably."""
+    while isinstance(base, cst.Attribute):
+        base = base.value
+    if not isinstance(base, cst.Name):
+        return False
+    imports = ctx.analysis.memo(
+        ("imports", ctx.module),
+        lambda: {b.name for b in scope_bindings(ctx.module, ctx) if b.kind == "import"},
+    )
+    return base.value in imports
