@@ -49,9 +49,9 @@ class SwapArgs(SiteOperator):
     when an operand is a string or a sequence (concatenation is not commutative); ``%``
     formatting of a string is left alone, and comparisons are `compare-swap`'s, except a lone
     membership test between values that may be strings (``x in s`` for ``s in x``: which
-    string holds the other). A tuple or
-    list display of two to four elements (``return a, b``, ``for i, x in ...``) is a site too,
-    each adjacent pair of elements a variant; not a tuple of types (``except (A, B)``).
+    string holds the other). A tuple or list display of two to four elements (``return a,
+    b``, ``for i, x in ...``) is a site too, each adjacent pair of elements a variant; not a
+    tuple of types (``except (A, B)``).
     """
 
     name = "swap-args"
