@@ -40,6 +40,7 @@ from policies.localise import ochiai
 from policies.ordering import Ordering, SearchContext, ordering_for
 from policies.status import CycleStatus
 from sandbox.evaluate import TestRun, run_batch, run_tests
+from sandbox.job import Limits
 
 if TYPE_CHECKING:
     from daemon.registry import CodeTarget
@@ -168,6 +169,7 @@ class CodeCycle(Cycle):
         mutations: list[Mutation],
         baseline: Baseline,
         limit: int,
+        limits: Limits,
         first: Sequence[Mutation] = (),
     ) -> CandidateScheduler[Mutation]:
         """The target's order over `mutations` (seeded per cycle, localised), within budget.
@@ -175,10 +177,9 @@ class CodeCycle(Cycle):
         `first` are handed out before the order's own choices. The budget's seconds
         are sandbox seconds of candidates (`searched`), so that it buys the same
         search whatever the parallelism; until some are recorded, a candidate is taken
-        to cost what the baseline did, its hung tests at the candidates' limit.
+        to cost what the baseline did, its hung tests at the candidates' `limits`.
         """
-        test_timeout = baseline.candidate_limits(self.limits).test_timeout or 0.0
-        estimate = baseline.duration + test_timeout * len(baseline.hung)
+        estimate = baseline.duration + (limits.test_timeout or 0.0) * len(baseline.hung)
         suspiciousness = ochiai(baseline.coverage or {}, baseline.outcomes)
         seed = self.config.search.seed * 1_000_003 + self.number
         order = self.ordering.search(mutations, SearchContext(seed, suspiciousness))
@@ -213,10 +214,10 @@ class CodeCycle(Cycle):
         snapshot = self.snapshot()
         if limit is None:
             limit = self.max_candidates - self.counters.candidates
-        scheduler = self.scheduler(mutations, baseline, limit, first)
+        limits = baseline.candidate_limits(self.limits)
+        scheduler = self.scheduler(mutations, baseline, limit, limits, first)
         index = {m: i for i, m in enumerate(mutations)}
         total = min(len(mutations), limit)
-        limits = baseline.candidate_limits(self.limits)
         runs: dict[int, TestRun] = {}
         lock = threading.Lock()  # batches finish on several threads
         stepped = {**sources, **(changed or {})}

@@ -13,6 +13,7 @@ selection rules the cycle and the benches share.
 from __future__ import annotations
 
 import io
+import math
 import threading
 import time
 import tokenize
@@ -128,12 +129,11 @@ class CandidateScheduler(Generic[T]):
 
     def _affordable(self) -> int:
         """Candidates the time left buys, those in flight paid for, at the cost seen so far."""
-        spent = self.clock() - self.started
-        cost = spent / self.recorded if self.recorded else self.estimate
-        if cost <= 0 or self.deadline == float("inf"):
+        now = self.clock()
+        cost = (now - self.started) / self.recorded if self.recorded else self.estimate
+        if cost <= 0 or math.isinf(self.deadline):
             return self.batch
-        in_flight = self.handed_out - self.recorded
-        left = self.deadline - self.clock() - in_flight * cost
+        left = self.deadline - now - (self.handed_out - self.recorded) * cost
         return max(1, int(left / cost))
 
     def _batch_end(self, item: T) -> int:
